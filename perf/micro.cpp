@@ -1,0 +1,215 @@
+// perf/micro.cpp — the runtime's micro benchmarks, one line each:
+//   name n=N ns_per_op=X [more key=value]
+// Each benchmark runs --rounds times (default 5) and reports the median and the minimum.
+// context_raw is the in-run floor: a bare Boost.Context resume loop, the cost of one
+// switch with nothing around it; switch_raw is greenlet ping-pong measured the same way.
+// Run: build/perf/micro [--scale F] [--rounds R] [--only NAME]
+#include "gev.hpp"
+
+#include <boost/context/detail/fcontext.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace bctx = boost::context::detail;
+
+namespace {
+
+double g_scale = 1.0;
+int g_rounds = 5;
+const char* g_only = nullptr;
+
+std::size_t scaled(std::size_t n) { return std::max<std::size_t>(1, static_cast<std::size_t>(n * g_scale)); }
+
+double now_ns() {
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+long rss_kib() {
+    long pages = 0, rss = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+        std::fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// Runs `once` (which returns ns per op) for every round and prints median and min.
+void bench(const char* name, std::size_t n, const std::function<double()>& once, const std::string& extra = "") {
+    if (g_only != nullptr && std::strcmp(g_only, name) != 0) return;
+    std::vector<double> v;
+    for (int r = 0; r < g_rounds; ++r) v.push_back(once());
+    std::sort(v.begin(), v.end());
+    std::printf("%s n=%zu ns_per_op=%.2f min=%.2f rounds=%d%s\n", name, n, v[v.size() / 2], v.front(), g_rounds,
+                extra.c_str());
+    std::fflush(stdout);
+}
+
+void raw_entry(bctx::transfer_t t) {
+    for (;;) t = bctx::jump_fcontext(t.fctx, nullptr);
+}
+
+double context_raw(std::size_t n) {
+    static std::vector<char> stack(64 * 1024);
+    bctx::fcontext_t f = bctx::make_fcontext(stack.data() + stack.size(), stack.size(), raw_entry);
+    double t0 = now_ns();
+    for (std::size_t i = 0; i < n; ++i) f = bctx::jump_fcontext(f, nullptr).fctx;
+    return (now_ns() - t0) / (2.0 * n);   // two switches per round trip
+}
+
+double switch_raw(std::size_t n) {
+    gev::RawGreenlet main = gev::getcurrent();
+    gev::RawGreenlet peer([&] {
+        for (;;) main.switch_to();
+    });
+    double t0 = now_ns();
+    for (std::size_t i = 0; i < n; ++i) peer.switch_to();
+    return (now_ns() - t0) / (2.0 * n);
+}
+
+double yield(std::size_t n) {
+    double ns = 0;
+    gev::run([&] {
+        auto spin = [n] {
+            for (std::size_t i = 0; i < n; ++i) gev::sleep(0ns);
+        };
+        auto a = gev::spawn(spin);
+        auto b = gev::spawn(spin);
+        double t0 = now_ns();
+        gev::joinall({a, b});
+        ns = (now_ns() - t0) / (2.0 * n);
+    });
+    return ns;
+}
+
+double spawn_join(std::size_t n) {
+    double ns = 0;
+    gev::run([&] {
+        std::vector<gev::Greenlet<>> gs;
+        gs.reserve(n);
+        double t0 = now_ns();
+        for (std::size_t i = 0; i < n; ++i) gs.push_back(gev::spawn([] {}));
+        gev::joinall(gs);
+        ns = (now_ns() - t0) / n;
+    });
+    return ns;
+}
+
+long skynet(long num, long size, long div) {
+    if (size == 1) return num;
+    std::vector<gev::Greenlet<long>> kids;
+    kids.reserve(div);
+    long sub = size / div;
+    for (long i = 0; i < div; ++i) kids.push_back(gev::spawn(skynet, num + i * sub, sub, div));
+    long sum = 0;
+    for (auto& k : kids) sum += k.get();
+    return sum;
+}
+
+double skynet_bench(std::size_t leaves, double* total_ms) {
+    double ns = 0;
+    gev::run([&] {
+        double t0 = now_ns();
+        long sum = gev::spawn(skynet, 0L, static_cast<long>(leaves), 10L).get();
+        double dt = now_ns() - t0;
+        long want = static_cast<long>(leaves) * (static_cast<long>(leaves) - 1) / 2;
+        if (sum != want) std::fprintf(stderr, "skynet: wrong sum %ld (want %ld)\n", sum, want);
+        ns = dt / leaves;
+        *total_ms = dt / 1e6;
+    });
+    return ns;
+}
+
+double sleep_many(std::size_t n) {
+    double ns = 0;
+    gev::run([&] {
+        std::vector<gev::Greenlet<>> gs;
+        gs.reserve(n);
+        double t0 = now_ns();
+        for (std::size_t i = 0; i < n; ++i) gs.push_back(gev::spawn([] { gev::sleep(10ms); }));
+        gev::joinall(gs);
+        ns = (now_ns() - t0 - 10e6) / n;
+    });
+    return ns;
+}
+
+double timeout_churn(std::size_t n, std::size_t armed) {
+    double ns = 0;
+    gev::run([&] {
+        std::vector<gev::Greenlet<>> sleepers;
+        for (std::size_t i = 0; i < armed; ++i)
+            sleepers.push_back(gev::spawn([] { gev::Timeout t{1h}; gev::sleep(1h); }));
+        gev::sleep(0ns);   // let them all arm their Timeouts
+        double t0 = now_ns();
+        for (std::size_t i = 0; i < n; ++i) {
+            gev::Timeout t{std::chrono::seconds(1 + i % 7)};
+        }
+        ns = (now_ns() - t0) / n;
+        gev::killall(sleepers);
+    });
+    return ns;
+}
+
+double idle_many(std::size_t n, double* kib_per_fiber, double* create_ms) {
+    double ns = 0;
+    gev::run([&] {
+        std::vector<gev::Greenlet<>> gs;
+        gs.reserve(n);
+        long before = rss_kib();
+        double t0 = now_ns();
+        for (std::size_t i = 0; i < n; ++i) gs.push_back(gev::spawn([] { gev::sleep(1h); }));
+        gev::sleep(0ns);   // every one runs up to its park
+        double dt = now_ns() - t0;
+        *kib_per_fiber = static_cast<double>(rss_kib() - before) / n;
+        *create_ms = dt / 1e6;
+        ns = dt / n;
+        gev::killall(gs);
+    });
+    return ns;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--scale")) g_scale = std::atof(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--rounds")) g_rounds = std::max(1, std::atoi(argv[i + 1]));
+        else if (!std::strcmp(argv[i], "--only")) g_only = argv[i + 1];
+    }
+    std::size_t sw = scaled(10'000'000);
+    bench("context_raw", sw, [&] { return context_raw(sw); });
+    bench("switch_raw", sw, [&] { return switch_raw(sw); });
+    std::size_t y = scaled(5'000'000);
+    bench("yield", y, [&] { return yield(y); });
+    std::size_t sj = scaled(1'000'000);
+    bench("spawn_join", sj, [&] { return spawn_join(sj); });
+    std::size_t leaves = 1;
+    while (leaves * 10 <= scaled(1'000'000)) leaves *= 10;
+    double total_ms = 0;
+    bench("skynet_1m", leaves, [&] { return skynet_bench(leaves, &total_ms); });
+    std::size_t sl = scaled(100'000);
+    bench("sleep_100k", sl, [&] { return sleep_many(sl); });
+    std::size_t tc = scaled(1'000'000);
+    bench("timeout_churn", tc, [&] { return timeout_churn(tc, scaled(100'000)); });
+    std::size_t idle = scaled(1'000'000);
+    if (g_only == nullptr || !std::strcmp(g_only, "idle_1m")) {
+        // A million parked fibers, twice: the first round maps fresh stacks (on this VM
+        // every first touch of a page costs ~10 us), the second reuses the warm pool.
+        for (const char* phase : {"cold", "warm"}) {
+            double kib = 0, create_ms = 0;
+            double ns = idle_many(idle, &kib, &create_ms);
+            std::printf("idle_1m n=%zu ns_per_op=%.2f rounds=1 pool=%s rss_kib_per_fiber=%.2f create_ms=%.0f\n",
+                        idle, ns, phase, kib, create_ms);
+            std::fflush(stdout);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,150 @@
+// runtime/fiber.hpp — the one fiber type, under both the hub and the greenlet layer.
+// A Fiber is a reference-counted control block (heap) plus a stack from the thread's
+// pool, taken when it first runs and returned when it ends. switch_to() is the only
+// place where control changes hands: it keeps the sanitizers and the C++ runtime's
+// per-thread exception state truthful for each fiber. A fiber never leaves the thread
+// that created it; only the reference count is touched from other threads.
+#pragma once
+
+#include "runtime/stack_pool.hpp"
+#include "runtime/timer.hpp"
+#include "runtime/wait_list.hpp"
+
+#include <any>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+namespace gev::detail {
+
+class Hub;
+struct LinkNode;
+
+enum class FiberState : std::uint8_t {
+    created,    // spawned, never run, no stack yet
+    ready,      // in its hub's ready queue
+    running,
+    parked,     // waiting in the hub (sleep, join, IO, a primitive)
+    suspended,  // switched away from explicitly (greenlet switch)
+    dead,
+};
+
+enum class FiberKind : std::uint8_t {
+    root,    // a thread's native context: the hub's scheduler loop, or greenlet's main
+    hub,     // spawned with gev::spawn; when it ends the hub picks what runs next
+    raw,     // a RawGreenlet; when it ends its parent resumes
+};
+
+enum class WaitKind : std::uint8_t { none, sleep, join, object, fd, idle };
+
+// Why a parked fiber waits; feeds LoopExit's message and fiber dumps.
+struct WaitReason {
+    WaitKind kind = WaitKind::none;
+    const char* what = "";          // "sleep", "join", "Event", "recv", ...
+    const void* object = nullptr;   // the primitive waited on
+    std::int64_t number = -1;       // fd or fiber id
+};
+
+class Fiber {
+public:
+    Fiber(const Fiber&) = delete;
+    Fiber& operator=(const Fiber&) = delete;
+    virtual ~Fiber();
+
+    void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void unref() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+    std::uint32_t refs() const noexcept { return refs_.load(std::memory_order_relaxed); }
+
+    // "Greenlet-7" unless named.
+    std::string display_name() const;
+
+    // --- scheduling state (owning thread only) ---
+    FiberState state = FiberState::created;
+    FiberKind kind;
+    bool queued = false;              // in the hub's ready queue
+    bool ended_by_exit = false;       // ended by GreenletExit: counts as success
+    bool is_main = false;             // gev::run's main: failures go to run(), not the handler
+    std::uint32_t handles = 0;        // RawGreenlet handles (raw greenlets only)
+    void* ctx = nullptr;              // saved Boost.Context fcontext while not running
+    Stack stack;
+    std::size_t stack_request = 0;    // 0: default size
+    Hub* hub = nullptr;
+    Fiber* next_ready = nullptr;      // hub's ready queue
+    Fiber* all_prev = nullptr;        // hub's list of live fibers
+    Fiber* all_next = nullptr;
+    std::uint64_t epoch = 0;          // bumped at the end of every park
+    std::uint64_t id = 0;
+    WaitReason reason;
+    std::int64_t wait_deadline = -1;  // for reports: when the current park times out
+    std::uint64_t death_seq = 0;      // completion order, for joinall
+
+    // An exception to raise at the next resumption point (kill, Timeout, LoopExit,
+    // or the failure of a raw child greenlet). pending_timeout identifies a Timeout.
+    std::exception_ptr pending;
+    std::uint64_t pending_timeout = 0;
+
+    // --- result and observers ---
+    std::exception_ptr error;         // set when it ended by an exception (GreenletExit too)
+    WaitList joiners;
+    LinkNode* links = nullptr;
+    std::string name;
+    struct OwnedTimer : TimerNode { Fiber* owner = nullptr; };
+    OwnedTimer start_timer;           // spawn_later
+
+    // --- greenlet layer ---
+    Fiber* parent = nullptr;          // strong reference; raw greenlets only
+    std::any transfer;                // value passed by switch_to, or a raw greenlet's result
+
+    // --- bookkeeping for switch_to ---
+    void* eh_caught = nullptr;        // saved __cxa_eh_globals of this fiber
+    unsigned int eh_uncaught = 0;
+    void* asan_fake_stack = nullptr;
+    const void* asan_bottom = nullptr;
+    std::size_t asan_size = 0;
+    void* tsan_fiber = nullptr;
+
+    // Runs the fiber's function; the result stays in the derived object.
+    virtual void invoke() = 0;
+
+protected:
+    // A hub fiber starts with two references: its handle's and its own while alive.
+    Fiber(FiberKind k, std::uint32_t refs) : kind(k), refs_(refs) {}
+
+private:
+    std::atomic<std::uint32_t> refs_;
+};
+
+// The running fiber of this thread; null until the thread first uses fibers.
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local Fiber* t_current;
+Fiber* init_thread() noexcept;
+
+// The fiber running on this thread (the thread's root fiber when none was made).
+inline Fiber* current_fiber() noexcept {
+    Fiber* f = t_current;
+    return f != nullptr ? f : init_thread();
+}
+// This thread's root fiber, created on first use.
+Fiber* root_fiber();
+// This thread's stack pool.
+StackPool& stack_pool();
+// A fresh process-unique fiber id.
+std::uint64_t next_fiber_id() noexcept;
+
+// Gives `f` a stack and an entry frame; throws std::system_error when out of memory.
+void prepare_stack(Fiber* f);
+// Leaves `from` (whose state the caller has already set) and resumes `to`.
+// Returns when something switches back to `from`.
+void switch_to(Fiber* from, Fiber* to) noexcept;
+// Leaves the dying current fiber for good; its stack is recycled by `to`.
+[[noreturn]] void switch_final(Fiber* from, Fiber* to) noexcept;
+
+// What a fiber does once its function has returned or thrown: implemented by the
+// hub layer (hub fibers) and the greenlet layer (raw fibers). Never returns.
+[[noreturn]] void finish_fiber(Fiber* self, std::exception_ptr error) noexcept;
+// Ends a hub fiber that never ran (killed first, or no stack could be had).
+void end_unstarted(Fiber* f, std::exception_ptr why) noexcept;
+
+}  // namespace gev::detail

@@ -1,0 +1,189 @@
+// runtime/greenlet.cpp — the life of a hub fiber: spawn, death, joiners, links, kill.
+#include "runtime/greenlet.hpp"
+
+#include "runtime/hub.hpp"
+#include "runtime/timeout.hpp"
+
+namespace gev::detail {
+
+struct LinkNode {
+    LinkNode* next;
+    LinkId id;
+    int when;   // 0: always, 1: on success, 2: on failure
+    std::function<void(Greenlet<>)> fn;
+};
+
+[[noreturn]] void finish_raw(Fiber* self, std::exception_ptr error) noexcept;
+
+namespace {
+
+std::uint64_t t_death_seq = 0;   // per thread; hubs never share fibers' deaths
+
+bool failed(const Fiber* f) noexcept { return f->error && !f->ended_by_exit; }
+
+void fire_link(Fiber* f, LinkNode* n) {
+    if ((n->when == 1 && failed(f)) || (n->when == 2 && !failed(f))) return;
+    f->ref();
+    gev::spawn(std::move(n->fn), Greenlet<>(f));
+}
+
+// The fiber has ended: wake its joiners, start its links, report a failure.
+void notify_death(Fiber* f) noexcept {
+    f->death_seq = ++t_death_seq;
+    Hub* hub = f->hub;
+    while (Waiter* w = f->joiners.pop_front()) {
+        w->woken = true;
+        Hub::wake(w->fiber, w->epoch);
+    }
+    LinkNode* links = std::exchange(f->links, nullptr);
+    // Links run in the order they were added; the list was built newest first.
+    LinkNode* ordered = nullptr;
+    while (links != nullptr) ordered = std::exchange(links, std::exchange(links->next, ordered));
+    while (ordered != nullptr) {
+        LinkNode* n = std::exchange(ordered, ordered->next);
+        try {
+            fire_link(f, n);
+        } catch (...) {
+            std::fprintf(stderr, "gev: could not start a link of %s\n", f->display_name().c_str());
+        }
+        delete n;
+    }
+    if (failed(f) && !f->is_main) hub->report_failure(f);
+    hub->detach(f);
+}
+
+void record_end(Fiber* f, std::exception_ptr error) noexcept {
+    f->ended_by_exit = error && is_greenlet_exit(error);
+    f->error = std::move(error);
+    f->state = FiberState::dead;
+}
+
+}  // namespace
+
+namespace {
+Hub& adopt(Fiber* f, const SpawnOptions& opts, const char* op) {
+    Hub* hub = Hub::current();
+    if (hub == nullptr) {
+        f->unref();   // the reference it would have held while alive
+        Hub::require(op);
+    }
+    f->hub = hub;
+    f->id = next_fiber_id();
+    f->stack_request = opts.stack_size;
+    if (!opts.name.empty()) f->name = opts.name;
+    hub->attach(f);
+    return *hub;
+}
+}  // namespace
+
+void spawn_fiber(Fiber* f, const SpawnOptions& opts) {
+    adopt(f, opts, "gev::spawn").make_ready(f);   // stays `created` until it first runs
+}
+
+void spawn_fiber_later(Fiber* f, Duration delay, const SpawnOptions& opts) {
+    Hub& hub = adopt(f, opts, "gev::spawn_later");
+    f->start_timer.owner = f;
+    f->start_timer.fire = [](TimerNode* t) {
+        Fiber* fb = static_cast<Fiber::OwnedTimer*>(t)->owner;
+        fb->hub->make_ready(fb);
+    };
+    hub.arm(&f->start_timer, hub.deadline_after(delay));
+}
+
+[[noreturn]] void finish_fiber(Fiber* self, std::exception_ptr error) noexcept {
+    if (self->kind == FiberKind::raw) finish_raw(self, std::move(error));
+    record_end(self, std::move(error));
+    Hub* hub = self->hub;
+    notify_death(self);
+    hub->reschedule(self);   // never returns for a dead fiber
+    __builtin_unreachable();
+}
+
+void end_unstarted(Fiber* f, std::exception_ptr why) noexcept {
+    record_end(f, std::move(why));
+    notify_death(f);
+    if (!f->queued) f->unref();   // otherwise the ready queue drops it when it gets there
+}
+
+bool join_fiber(Fiber* f, MaybeDuration timeout) {
+    if (f->state == FiberState::dead) return true;
+    Hub& hub = Hub::require("Greenlet::join");
+    Fiber* self = current_fiber();
+    if (f == self) throw_usage(std::errc::resource_deadlock_would_occur, "Greenlet::join: a fiber cannot join itself");
+    if (f->hub != &hub) throw_usage(std::errc::operation_not_supported, "Greenlet::join: the fiber runs on another hub");
+    if (timeout && timeout->count() <= 0) return false;
+    Waiter w;
+    w.fiber = self;
+    w.epoch = self->epoch;
+    f->joiners.push_back(&w);
+    std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;
+    try {
+        while (f->state != FiberState::dead) {
+            if (hub.park(WaitReason{WaitKind::join, "join", f, static_cast<std::int64_t>(f->id)}, deadline) ==
+                Wake::timed_out)
+                break;
+            w.epoch = self->epoch;
+        }
+    } catch (...) {
+        f->joiners.remove(&w);
+        throw;
+    }
+    f->joiners.remove(&w);
+    return f->state == FiberState::dead;
+}
+
+bool check_result(Fiber* f, MaybeDuration timeout) {
+    if (!join_fiber(f, timeout)) throw Timeout::expired(timeout.value_or(Duration{0}));
+    if (f->ended_by_exit) return false;
+    if (f->error) std::rethrow_exception(f->error);
+    return true;
+}
+
+void kill_fiber(Fiber* f, std::exception_ptr exception, bool block, MaybeDuration timeout) {
+    if (f->state == FiberState::dead) return;
+    if (!exception) exception = std::make_exception_ptr(GreenletExit{});
+    Hub* hub = f->hub;
+    if (hub != Hub::current()) throw_usage(std::errc::operation_not_supported, "Greenlet::kill: the fiber runs on another hub");
+    if (f->state == FiberState::created) {
+        hub->cancel(&f->start_timer);
+        end_unstarted(f, std::move(exception));
+        return;
+    }
+    if (f == current_fiber()) std::rethrow_exception(exception);
+    f->pending = std::move(exception);   // a kill wins over a Timeout not yet raised
+    f->pending_timeout = 0;
+    if (f->state == FiberState::parked) Hub::wake(f, f->epoch);
+    else if (f->state == FiberState::suspended) hub->make_ready(f);
+    if (block && current_fiber() != root_fiber()) join_fiber(f, timeout);
+}
+
+LinkId link_fiber(Fiber* f, std::function<void(Greenlet<>)> fn, int when) {
+    static thread_local LinkId next_id = 0;
+    LinkId id = ++next_id;
+    auto* n = new LinkNode{nullptr, id, when, std::move(fn)};
+    if (f->state == FiberState::dead) {
+        try {
+            fire_link(f, n);
+        } catch (...) {
+            delete n;
+            throw;
+        }
+        delete n;
+        return id;
+    }
+    n->next = f->links;
+    f->links = n;
+    return id;
+}
+
+bool unlink_fiber(Fiber* f, LinkId id) noexcept {
+    for (LinkNode** p = &f->links; *p != nullptr; p = &(*p)->next) {
+        if ((*p)->id == id) {
+            delete std::exchange(*p, (*p)->next);
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace gev::detail

@@ -1,0 +1,260 @@
+// runtime/hub.cpp — the ready queue, parking, the loop turn and the inbox.
+#include "runtime/hub.hpp"
+
+#include "runtime/errors.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+namespace gev::detail {
+
+[[gnu::tls_model("initial-exec")]] constinit thread_local Hub* t_hub = nullptr;
+
+namespace {
+
+struct ParkTimer : TimerNode {
+    Fiber* fiber;
+    std::uint64_t epoch;
+    bool fired = false;
+};
+
+void on_park_timeout(TimerNode* n) {
+    auto* t = static_cast<ParkTimer*>(n);
+    t->fired = Hub::wake(t->fiber, t->epoch);
+}
+
+void remote_wake(void* arg, std::uint64_t epoch) {
+    auto* f = static_cast<Fiber*>(arg);
+    Hub::wake(f, epoch);
+    f->unref();
+}
+
+}  // namespace
+
+Hub::Hub(const std::string& poller, ErrorHandler on_error) : root_(root_fiber()) {
+    if (t_hub != nullptr) throw_usage(std::errc::device_or_resource_busy, "gev::run: a hub already runs on this thread");
+    if (current_fiber() != root_)
+        throw_usage(std::errc::operation_not_permitted, "gev::run: must be called outside any greenlet");
+    poller_ = make_poller(*this, poller);
+    on_error_ = std::move(on_error);
+    now_ = clock_ns();
+    t_hub = this;
+}
+
+Hub::~Hub() { t_hub = nullptr; }
+
+Hub& Hub::require(const char* op) {
+    if (t_hub == nullptr)
+        throw_usage(std::errc::operation_not_permitted,
+                    std::string(op) + ": no hub on this thread (call it inside gev::run)");
+    return *t_hub;
+}
+
+void Hub::make_ready(Fiber* f) noexcept {
+    if (f->state != FiberState::created) f->state = FiberState::ready;
+    f->queued = true;
+    f->next_ready = nullptr;
+    (ready_tail_ ? ready_tail_->next_ready : ready_head_) = f;
+    ready_tail_ = f;
+    ++ready_count_;
+}
+
+bool Hub::wake(Fiber* f, std::uint64_t epoch) noexcept {
+    Hub* h = f->hub;
+    if (h == t_hub) {
+        if (f->state != FiberState::parked || f->epoch != epoch) return false;
+        h->make_ready(f);
+        return true;
+    }
+    f->ref();   // the inbox entry keeps the control block alive until the owner looks
+    try {
+        h->post(remote_wake, f, epoch);
+    } catch (...) {
+        die("out of memory posting a wake-up to another hub");
+    }
+    return true;
+}
+
+Fiber* Hub::pop_ready() noexcept {
+    while (Fiber* f = ready_head_) {
+        ready_head_ = f->next_ready;
+        if (ready_head_ == nullptr) ready_tail_ = nullptr;
+        --ready_count_;
+        if (budget_ > 0) --budget_;
+        f->queued = false;
+        if (f->state == FiberState::dead) {   // killed before it ever ran
+            f->unref();
+            continue;
+        }
+        if (f->ctx == nullptr) {
+            try {
+                prepare_stack(f);
+            } catch (...) {
+                end_unstarted(f, std::current_exception());
+                continue;
+            }
+        }
+        f->state = FiberState::running;
+        return f;
+    }
+    return nullptr;
+}
+
+void Hub::reschedule(Fiber* self) noexcept {
+    if (budget_ == 0) turn(0);
+    Fiber* next = pop_ready();
+    if (next == nullptr) next = root_;
+    if (next == self) return;
+    if (self->state == FiberState::dead) switch_final(self, next);
+    switch_to(self, next);
+    self->state = FiberState::running;
+}
+
+void Hub::raise_pending(Fiber* self) {
+    if (!self->pending || std::uncaught_exceptions() != 0) return;
+    std::exception_ptr e = std::move(self->pending);
+    self->pending = nullptr;
+    self->pending_timeout = 0;
+    std::rethrow_exception(e);
+}
+
+Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptible) {
+    Fiber* self = current_fiber();
+    if (self == root_) die("the hub's own loop tried to wait");
+    if (interruptible) raise_pending(self);
+    ParkTimer timer;
+    if (deadline_ns >= 0) {
+        timer.fiber = self;
+        timer.epoch = self->epoch;
+        timer.fire = on_park_timeout;
+        arm(&timer, deadline_ns);
+    }
+    self->reason = why;
+    self->wait_deadline = deadline_ns;
+    self->state = FiberState::parked;
+    reschedule(self);
+    ++self->epoch;
+    self->reason = WaitReason{};
+    self->wait_deadline = -1;
+    cancel(&timer);
+    if (interruptible) raise_pending(self);
+    return timer.fired ? Wake::timed_out : Wake::notified;
+}
+
+void Hub::yield() {
+    Fiber* self = current_fiber();
+    raise_pending(self);
+    make_ready(self);
+    reschedule(self);
+    raise_pending(self);
+}
+
+void Hub::idle() {
+    Fiber* self = current_fiber();
+    Waiter w;
+    w.fiber = self;
+    w.epoch = self->epoch;
+    idlers_.push_back(&w);
+    try {
+        park(WaitReason{WaitKind::idle, "idle"});
+    } catch (...) {
+        idlers_.remove(&w);
+        throw;
+    }
+    idlers_.remove(&w);
+}
+
+void Hub::arm(TimerNode* t, std::int64_t deadline_ns) { timers_.arm(t, deadline_ns); }
+
+std::int64_t Hub::deadline_after(Duration d) noexcept {
+    if (timers_.empty()) now_ = clock_ns();   // nothing has read the clock for this turn yet
+    std::int64_t ns = d.count() < 0 ? 0 : d.count();
+    if (ns > std::numeric_limits<std::int64_t>::max() - now_) return std::numeric_limits<std::int64_t>::max();
+    return now_ + ns;
+}
+
+void Hub::fire_timers() noexcept {
+    while (TimerNode* t = timers_.pop_due(now_)) t->fire(t);
+}
+
+// One turn of the loop: other threads' posts, IO, then timers. Runs on the stack of
+// whichever fiber is switching away (timeout 0) or on the hub's own (blocking).
+void Hub::turn(std::int64_t timeout_ns) noexcept {
+    drain_inbox();
+    if (timeout_ns != 0) {
+        sleeping_.store(true, std::memory_order_seq_cst);
+        if (inbox_full_.load(std::memory_order_seq_cst)) timeout_ns = 0;
+    }
+    poller_->poll(timeout_ns);
+    if (timeout_ns != 0) {
+        sleeping_.store(false, std::memory_order_relaxed);
+        drain_inbox();
+    }
+    if (!timers_.empty() || timeout_ns != 0) {
+        now_ = clock_ns();
+        fire_timers();
+    }
+    budget_ = ready_count_;
+}
+
+void Hub::post(void (*fn)(void*, std::uint64_t), void* arg, std::uint64_t n) {
+    {
+        std::lock_guard lock(inbox_mu_);
+        inbox_.push_back(Post{fn, arg, n});
+        inbox_full_.store(true, std::memory_order_seq_cst);
+    }
+    if (sleeping_.load(std::memory_order_seq_cst)) poller_->wake();
+}
+
+bool Hub::drain_inbox() noexcept {
+    if (!inbox_full_.load(std::memory_order_acquire)) return false;
+    {
+        std::lock_guard lock(inbox_mu_);
+        inbox_full_.store(false, std::memory_order_relaxed);
+        inbox_.swap(inbox_spare_);
+    }
+    for (const Post& p : inbox_spare_) p.fn(p.arg, p.n);
+    inbox_spare_.clear();
+    return true;
+}
+
+void Hub::attach(Fiber* f) noexcept {
+    f->all_prev = nullptr;
+    f->all_next = all_;
+    if (all_ != nullptr) all_->all_prev = f;
+    all_ = f;
+    ++live_;
+}
+
+void Hub::detach(Fiber* f) noexcept {
+    (f->all_prev ? f->all_prev->all_next : all_) = f->all_next;
+    if (f->all_next != nullptr) f->all_next->all_prev = f->all_prev;
+    f->all_prev = f->all_next = nullptr;
+    --live_;
+}
+
+ErrorHandler Hub::set_error_handler(ErrorHandler h) {
+    std::swap(h, on_error_);
+    return h;
+}
+
+void Hub::report_failure(Fiber* f) {
+    FailureReport r;
+    r.name = f->display_name();
+    r.id = f->id;
+    r.error = f->error;
+    r.message = "gev: <" + r.name + " id=" + std::to_string(r.id) + "> failed with " + describe(f->error);
+    try {
+        if (on_error_) {
+            on_error_(r);
+            return;
+        }
+    } catch (...) {
+        std::fprintf(stderr, "gev: the error handler itself failed: %s\n",
+                     describe(std::current_exception()).c_str());
+    }
+    std::fprintf(stderr, "%s\n", r.message.c_str());
+}
+
+}  // namespace gev::detail

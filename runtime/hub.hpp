@@ -1,0 +1,136 @@
+// runtime/hub.hpp — the scheduler: one hub per OS thread that runs gev::run.
+// It owns the FIFO ready queue, the timers, the poller and the inbox through which
+// other threads make its fibers ready. A fiber that parks switches straight to the
+// next ready fiber; the hub's own loop (on the thread's native stack) runs only when
+// nothing is ready, and then blocks in the poller until the next deadline.
+// Every member is touched by the owning thread only, except post() and hold()/release().
+#pragma once
+
+#include "runtime/clock.hpp"
+#include "runtime/fiber.hpp"
+#include "runtime/poller.hpp"
+#include "runtime/timer.hpp"
+
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace gev {
+// What the hub's error handler is told about a fiber that failed.
+struct FailureReport {
+    std::string name;           // "Greenlet-7" or the name given to it
+    std::uint64_t id = 0;
+    std::exception_ptr error;
+    std::string message;        // "gev: <Greenlet-7 id=7> failed with std::runtime_error: boom"
+};
+using ErrorHandler = std::function<void(const FailureReport&)>;
+}  // namespace gev
+
+namespace gev::detail {
+
+enum class Wake : std::uint8_t { notified, timed_out };
+
+class Hub;
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local Hub* t_hub;
+
+class Hub {
+public:
+    Hub(const std::string& poller, ErrorHandler on_error);
+    Hub(const Hub&) = delete;
+    Hub& operator=(const Hub&) = delete;
+    ~Hub();
+
+    // The hub running on this thread, or nullptr outside gev::run.
+    static Hub* current() noexcept { return t_hub; }
+    // The current hub; throws std::system_error (EPERM) naming `op` when there is none.
+    static Hub& require(const char* op);
+
+    // --- scheduling (owning thread) ---
+    // Appends a fiber that is created, parked or suspended to the ready queue
+    // (a created fiber keeps that state until it first runs).
+    void make_ready(Fiber* f) noexcept;
+    // Makes f ready if it is still parked in the wait `epoch` names; true if it did.
+    // From another thread this goes through f's hub's inbox.
+    static bool wake(Fiber* f, std::uint64_t epoch) noexcept;
+    // Parks the current fiber until wake() or the deadline (ns, <0: none).
+    // Interruptible parks throw the fiber's pending exception (kill, Timeout);
+    // uninterruptible ones leave it pending for the caller. Never throws while the
+    // fiber is unwinding (the exception stays pending).
+    Wake park(const WaitReason& why, std::int64_t deadline_ns = -1, bool interruptible = true);
+    // sleep(0): every other ready fiber runs once before this one resumes.
+    void yield();
+    // Waits until the hub has nothing else to run (gevent.idle).
+    void idle();
+    // Raises the current fiber's pending exception, if any and if it may be raised now.
+    static void raise_pending(Fiber* self);
+    // Switches away from the current fiber, whose state the caller has set.
+    void reschedule(Fiber* self) noexcept;
+
+    // --- timers (owning thread) ---
+    std::int64_t now() const noexcept { return now_; }
+    void arm(TimerNode* t, std::int64_t deadline_ns);
+    void cancel(TimerNode* t) noexcept { timers_.cancel(t); }
+    // now() + d, saturating; d < 0 counts as 0.
+    std::int64_t deadline_after(Duration d) noexcept;
+
+    // --- the live fibers of this hub ---
+    void attach(Fiber* f) noexcept;
+    void detach(Fiber* f) noexcept;
+    std::size_t live() const noexcept { return live_; }
+    // One line per live fiber but the current one: name, state and wait reason.
+    std::string describe_fibers(const Fiber* skip = nullptr) const;
+
+    // --- cross-thread (any thread) ---
+    // Runs fn(arg, n) on this hub's thread at its next turn.
+    void post(void (*fn)(void*, std::uint64_t), void* arg, std::uint64_t n);
+    // While held, the hub never reports LoopExit: a wake-up may come from another thread.
+    void hold() noexcept { keepalive_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept { keepalive_.fetch_sub(1, std::memory_order_relaxed); }
+
+    Poller& poller() noexcept { return *poller_; }
+    void report_failure(Fiber* f);
+    ErrorHandler set_error_handler(ErrorHandler h);
+
+    // Runs the scheduler until `main` has ended, then kills what is left.
+    void run(Fiber* main);
+
+private:
+    struct Post {
+        void (*fn)(void*, std::uint64_t);
+        void* arg;
+        std::uint64_t n;
+    };
+    Fiber* pop_ready() noexcept;
+    void turn(std::int64_t timeout_ns) noexcept;
+    void fire_timers() noexcept;
+    bool drain_inbox() noexcept;
+    void loop_until_dead(Fiber* main, std::int64_t stop_at);
+    void report_loop_exit(Fiber* main);
+    void kill_leftovers();
+
+    Fiber* root_;
+    Fiber* ready_head_ = nullptr;
+    Fiber* ready_tail_ = nullptr;
+    std::size_t ready_count_ = 0;
+    std::size_t budget_ = 0;              // dispatches left before the next turn
+    TimerHeap timers_;
+    std::int64_t now_ = 0;
+    WaitList idlers_;
+    Fiber* all_ = nullptr;
+    std::size_t live_ = 0;
+    std::unique_ptr<Poller> poller_;
+    ErrorHandler on_error_;
+
+    std::mutex inbox_mu_;
+    std::vector<Post> inbox_;
+    std::vector<Post> inbox_spare_;
+    std::atomic<bool> inbox_full_{false};
+    std::atomic<bool> sleeping_{false};
+    std::atomic<int> keepalive_{0};
+};
+
+}  // namespace gev::detail

@@ -1,0 +1,148 @@
+// runtime/hub_loop.cpp — the hub's own loop (the thread's native stack): dispatch when
+// something is ready, block in the poller until the next deadline when nothing is,
+// prove LoopExit when nothing ever can be, and clean up when main returns.
+#include "runtime/hub.hpp"
+
+#include "runtime/errors.hpp"
+#include "runtime/greenlet.hpp"
+
+#include <cstdio>
+#include <vector>
+
+namespace gev::detail {
+namespace {
+
+constexpr std::int64_t kLeftoverGraceNs = 1'000'000'000;
+
+std::string format_seconds(std::int64_t ns) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g s", static_cast<double>(ns) / 1e9);
+    return buf;
+}
+
+const char* state_name(FiberState s) {
+    switch (s) {
+        case FiberState::created: return "not started";
+        case FiberState::ready: return "ready";
+        case FiberState::running: return "running";
+        case FiberState::parked: return "parked";
+        case FiberState::suspended: return "suspended";
+        case FiberState::dead: return "dead";
+    }
+    return "?";
+}
+
+std::string format_reason(const Fiber* f, std::int64_t now) {
+    const WaitReason& r = f->reason;
+    char buf[64];
+    std::string s;
+    switch (r.kind) {
+        case WaitKind::none:
+            return f->state == FiberState::suspended ? "switched away (greenlet switch)" : "";
+        case WaitKind::sleep:
+            return "sleep " + format_seconds(f->wait_deadline - now) + " left";
+        case WaitKind::join:
+            s = "join fiber " + std::to_string(r.number);
+            break;
+        case WaitKind::object:
+            std::snprintf(buf, sizeof buf, "%s %p", r.what, r.object);
+            s = buf;
+            break;
+        case WaitKind::fd:
+            s = std::string(r.what) + " fd " + std::to_string(r.number);
+            break;
+        case WaitKind::idle:
+            s = "idle";
+            break;
+    }
+    if (f->wait_deadline >= 0) s += " (times out in " + format_seconds(f->wait_deadline - now) + ")";
+    return s;
+}
+
+}  // namespace
+
+std::string Hub::describe_fibers(const Fiber* skip) const {
+    std::string out;
+    std::int64_t now = clock_ns();
+    for (const Fiber* f = all_; f != nullptr; f = f->all_next) {
+        if (f == skip) continue;
+        out += "\n  " + f->display_name() + " id=" + std::to_string(f->id) + " " + state_name(f->state);
+        std::string why = format_reason(f, now);
+        if (!why.empty()) out += ": " + why;
+    }
+    return out;
+}
+
+// Nothing is ready, no timer is armed, no IO is outstanding and no other thread
+// holds the hub: the wait of `main` (or of whichever fiber is parked) can never end.
+void Hub::report_loop_exit(Fiber* main) {
+    Fiber* victim = main != nullptr && main->state == FiberState::parked ? main : nullptr;
+    for (Fiber* f = all_; victim == nullptr && f != nullptr; f = f->all_next)
+        if (f->state == FiberState::parked) victim = f;
+    if (victim == nullptr) die("LoopExit with no parked fiber");
+    std::string parked = describe_fibers(victim);
+    std::string msg = "\n  " + victim->display_name() + " id=" + std::to_string(victim->id) +
+                      " waits on " + format_reason(victim, now_) +
+                      (parked.empty() ? std::string() : "\n  other fibers:" + parked);
+    victim->pending = std::make_exception_ptr(LoopExit(msg));
+    victim->pending_timeout = 0;
+    wake(victim, victim->epoch);
+}
+
+// Runs until `main` has ended (or, with main == nullptr, until no fiber is left or
+// none can progress), or until stop_at (ns, <0: never).
+void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
+    for (;;) {
+        if (main != nullptr ? main->state == FiberState::dead : live_ == 0) return;
+        if (Fiber* next = pop_ready()) {
+            switch_to(root_, next);
+            continue;
+        }
+        if (!idlers_.empty()) {
+            while (Waiter* w = idlers_.pop_front()) {
+                w->woken = true;
+                wake(w->fiber, w->epoch);
+            }
+            budget_ = ready_count_;
+            continue;
+        }
+        now_ = clock_ns();
+        if (stop_at >= 0 && now_ >= stop_at) return;
+        std::int64_t timeout = -1;
+        if (!timers_.empty()) {
+            timeout = timers_.top()->deadline - now_;
+            if (timeout < 0) timeout = 0;
+        } else if (poller_->outstanding() == 0 && keepalive_.load(std::memory_order_relaxed) == 0 &&
+                   !inbox_full_.load(std::memory_order_acquire)) {
+            if (main == nullptr) return;   // leftovers that nothing will ever wake
+            report_loop_exit(main);
+            continue;
+        }
+        if (stop_at >= 0 && (timeout < 0 || timeout > stop_at - now_)) timeout = stop_at - now_;
+        turn(timeout);
+    }
+}
+
+void Hub::run(Fiber* main) {
+    loop_until_dead(main, -1);
+    kill_leftovers();
+}
+
+// When main returns, what is still alive gets GreenletExit (so the destructors on its
+// stack run) and a bounded grace period; what survives that is reported.
+void Hub::kill_leftovers() {
+    if (live_ == 0) return;
+    std::vector<Fiber*> left;
+    for (Fiber* f = all_; f != nullptr; f = f->all_next) {
+        f->ref();
+        left.push_back(f);
+    }
+    for (Fiber* f : left) kill_fiber(f, nullptr, false, forever);
+    for (Fiber* f : left) f->unref();
+    loop_until_dead(nullptr, clock_ns() + kLeftoverGraceNs);
+    if (live_ != 0)
+        std::fprintf(stderr, "gev: %zu fiber(s) still alive after main returned and they were killed:%s\n",
+                     live_, describe_fibers().c_str());
+}
+
+}  // namespace gev::detail

@@ -1,0 +1,39 @@
+// runtime/poller.cpp — choosing a backend: the name asked for, else $GEV_POLLER, else
+// the first of {io_uring, epoll} that starts here (with one line saying why not).
+#include "runtime/poller.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace gev::detail {
+
+std::unique_ptr<Poller> make_poller(Hub& hub, const std::string& choice) {
+    std::string name = choice;
+    if (name.empty())
+        if (const char* env = std::getenv("GEV_POLLER")) name = env;
+    std::error_code ec;
+    if (name == "epoll") {
+        auto p = make_epoll_poller(hub, ec);
+        if (!p) throw std::system_error(ec, "gev: epoll poller");
+        return p;
+    }
+    if (name == "io_uring") {
+        if (!uring_built()) throw std::system_error(std::make_error_code(std::errc::function_not_supported),
+                                                    "gev: io_uring poller (not built: liburing was missing)");
+        auto p = make_uring_poller(hub, ec);
+        if (!p) throw std::system_error(ec, "gev: io_uring poller");
+        return p;
+    }
+    if (!name.empty())
+        throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                                "gev: unknown poller '" + name + "' (use io_uring or epoll)");
+    if (uring_built()) {
+        if (auto p = make_uring_poller(hub, ec)) return p;
+        std::fprintf(stderr, "gev: io_uring unavailable (%s), using epoll\n", ec.message().c_str());
+    }
+    auto p = make_epoll_poller(hub, ec);
+    if (!p) throw std::system_error(ec, "gev: epoll poller");
+    return p;
+}
+
+}  // namespace gev::detail

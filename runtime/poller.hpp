@@ -1,0 +1,49 @@
+// runtime/poller.hpp — THE seam between the hub and the operating system's event
+// mechanism. One poller per hub; a backend is one file (poller_epoll.cpp,
+// poller_uring.cpp) and nothing else includes an OS event header.
+//
+// The contract (all calls on the hub's thread unless said otherwise):
+//  poll(timeout_ns)  The hub's idle poll: gathers completed IO and readiness,
+//                    making the waiting fibers ready through Hub::make_ready.
+//                    timeout_ns < 0 blocks until something happens or wake();
+//                    0 never blocks (and skips the system call when nothing is
+//                    outstanding). Never throws.
+//  wake()            Any thread: makes a poll blocked on another thread return.
+//                    Async-signal-safe; coalesces.
+//  outstanding()     How many fibers wait on IO here; 0 lets the hub prove that a
+//                    wait can never end (LoopExit).
+//  wait(...)         Park the current fiber until an fd is ready or an operation
+//                    completes (net/ builds on it; see io.hpp).
+//  forget(fd)        Stop watching an fd; returns once the backend holds nothing for it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+
+namespace gev::detail {
+
+class Hub;
+
+class Poller {
+public:
+    virtual ~Poller() = default;
+    virtual const char* name() const noexcept = 0;
+    virtual void poll(std::int64_t timeout_ns) noexcept = 0;
+    virtual void wake() noexcept = 0;
+    virtual std::size_t outstanding() const noexcept = 0;
+};
+
+// Makes the poller named by `choice` ("io_uring", "epoll"; empty: GEV_POLLER, else
+// the best that initialises here). Logs one line to stderr when it falls back.
+// Throws std::system_error when the named poller cannot start.
+std::unique_ptr<Poller> make_poller(Hub& hub, const std::string& choice);
+
+// Backend factories, each defined in its own file. They report failure through `ec`.
+std::unique_ptr<Poller> make_epoll_poller(Hub& hub, std::error_code& ec);
+std::unique_ptr<Poller> make_uring_poller(Hub& hub, std::error_code& ec);
+// Whether this build has the backend at all (io_uring is optional at build time).
+bool uring_built() noexcept;
+
+}  // namespace gev::detail

@@ -1,0 +1,112 @@
+// runtime/raw_greenlet.hpp — greenlet's explicit switching, without the hub.
+// A RawGreenlet runs its function the first time something switches to it; switch_to
+// passes a value and returns whatever the next switch back passes. When the function
+// returns, its result goes to the parent (the creator, unless changed); an exception
+// escaping it is raised in the parent. Dropping the last handle to a suspended
+// greenlet raises GreenletExit inside it, so the destructors on its stack run.
+// Greenlets live on one thread; inside gev::run they may also park in the hub.
+#pragma once
+
+#include "runtime/fiber.hpp"
+
+#include <any>
+#include <concepts>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace gev {
+
+class RawGreenlet;
+
+namespace detail {
+template <class F>
+class RawTask final : public Fiber {
+public:
+    template <class G>
+    explicit RawTask(G&& fn) : Fiber(FiberKind::raw, 1), fn_(std::in_place, std::forward<G>(fn)) {}
+    void invoke() override {
+        std::any arg = std::move(transfer);
+        transfer.reset();
+        if constexpr (std::is_invocable_v<F&, std::any>) {
+            using R = std::invoke_result_t<F&, std::any>;
+            if constexpr (std::is_void_v<R>) (*fn_)(std::move(arg));
+            else transfer = std::any((*fn_)(std::move(arg)));
+        } else {
+            using R = std::invoke_result_t<F&>;
+            if constexpr (std::is_void_v<R>) (*fn_)();
+            else transfer = std::any((*fn_)());
+        }
+        fn_.reset();
+    }
+
+private:
+    std::optional<F> fn_;
+};
+void adopt_raw(Fiber* f, Fiber* parent);
+std::any switch_into(Fiber* target, std::any value, std::exception_ptr exception);
+void release_raw(Fiber* f) noexcept;
+void set_raw_parent(Fiber* f, Fiber* parent);
+Fiber* adopt_current() noexcept;
+}  // namespace detail
+
+class RawGreenlet {
+public:
+    RawGreenlet() noexcept = default;
+    // `run` takes nothing or a std::any (the first switch's value) and returns
+    // nothing or a value (delivered to the parent). The parent is the current fiber.
+    template <class F>
+        requires(std::invocable<std::decay_t<F>&> || std::invocable<std::decay_t<F>&, std::any>)
+    explicit RawGreenlet(F&& run) : f_(new detail::RawTask<std::decay_t<F>>(std::forward<F>(run))) {
+        detail::adopt_raw(f_, nullptr);
+    }
+    template <class F>
+        requires(std::invocable<std::decay_t<F>&> || std::invocable<std::decay_t<F>&, std::any>)
+    RawGreenlet(F&& run, const RawGreenlet& parent)
+        : f_(new detail::RawTask<std::decay_t<F>>(std::forward<F>(run))) {
+        detail::adopt_raw(f_, parent.f_);
+    }
+    RawGreenlet(const RawGreenlet& o) noexcept : f_(o.f_) { hold(); }
+    RawGreenlet(RawGreenlet&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+    RawGreenlet& operator=(RawGreenlet o) noexcept {
+        std::swap(f_, o.f_);
+        return *this;
+    }
+    ~RawGreenlet() {
+        if (f_) detail::release_raw(f_);
+    }
+
+    // greenlet's switch(): runs this greenlet until something switches back; returns
+    // the value passed then. Switching to a dead greenlet switches to its parent.
+    std::any switch_to(std::any value = {}) const { return detail::switch_into(f_, std::move(value), nullptr); }
+    // greenlet's throw(): raises `exception` (GreenletExit if null) inside it.
+    std::any throw_in(std::exception_ptr exception = nullptr) const;
+
+    bool dead() const noexcept { return f_->state == detail::FiberState::dead; }
+    bool started() const noexcept { return f_->ctx != nullptr || f_->kind == detail::FiberKind::root || dead(); }
+    // Started and not dead (greenlet's bool()).
+    explicit operator bool() const noexcept { return f_ != nullptr && started() && !dead(); }
+    std::uint64_t id() const noexcept { return f_->id; }
+    RawGreenlet parent() const;
+    // Rejects a parent chain that would loop back to this greenlet.
+    void set_parent(const RawGreenlet& p) const { detail::set_raw_parent(f_, p.f_); }
+    friend bool operator==(const RawGreenlet& a, const RawGreenlet& b) noexcept { return a.f_ == b.f_; }
+
+    // Adopts a reference (used by getcurrent).
+    explicit RawGreenlet(detail::Fiber* f) noexcept : f_(f) {}
+
+private:
+    void hold() noexcept {
+        if (f_) {
+            f_->ref();
+            ++f_->handles;
+        }
+    }
+    detail::Fiber* f_ = nullptr;
+};
+
+// The greenlet (fiber) running now; on a thread without fibers, its main greenlet.
+RawGreenlet getcurrent();
+
+}  // namespace gev

@@ -1,0 +1,47 @@
+// runtime/run.cpp — gev::run, sleep, idle and the per-hub settings.
+#include "runtime/run.hpp"
+
+#include "runtime/sleep.hpp"
+
+namespace gev {
+namespace detail {
+
+void run_main(Fiber* main, const RunOptions& options) {
+    std::unique_ptr<Hub> hub;
+    try {
+        hub = std::make_unique<Hub>(options.poller, options.on_error);
+    } catch (...) {
+        main->unref();   // the reference it would have held while alive
+        throw;
+    }
+    main->is_main = true;
+    main->hub = hub.get();
+    main->id = next_fiber_id();
+    main->name = "main";
+    hub->attach(main);
+    hub->make_ready(main);
+    hub->run(main);
+    hub.reset();
+    if (main->error && !main->ended_by_exit) std::rethrow_exception(main->error);
+}
+
+}  // namespace detail
+
+void sleep(Duration d) {
+    detail::Hub& hub = detail::Hub::require("gev::sleep");
+    if (d.count() <= 0) {
+        hub.yield();
+        return;
+    }
+    hub.park(detail::WaitReason{detail::WaitKind::sleep, "sleep"}, hub.deadline_after(d));
+}
+
+void idle() { detail::Hub::require("gev::idle").idle(); }
+
+ErrorHandler set_error_handler(ErrorHandler handler) {
+    return detail::Hub::require("gev::set_error_handler").set_error_handler(std::move(handler));
+}
+
+const char* poller_name() { return detail::Hub::require("gev::poller_name").poller().name(); }
+
+}  // namespace gev

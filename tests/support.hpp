@@ -1,0 +1,35 @@
+// tests/support.hpp — running a test body inside the runtime.
+// gev::testing::run runs `body` as the main fiber and rethrows what it threw, so
+// REQUIRE works there; a failure in any other fiber fails the test too, unless the
+// test takes over error reports with `failures`.
+#pragma once
+
+#include "gev.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gev::testing {
+
+// Reports of fibers that failed while a test ran.
+struct Failures {
+    std::vector<std::string> messages;
+};
+
+template <class F>
+void run(F&& body, Failures* failures = nullptr) {
+    std::vector<std::string> seen;
+    RunOptions opts;
+    opts.on_error = [&seen](const FailureReport& r) { seen.push_back(r.message); };
+    gev::run(std::forward<F>(body), opts);
+    if (failures != nullptr) {
+        failures->messages = std::move(seen);
+        return;
+    }
+    for (const std::string& m : seen) FAIL_CHECK("unexpected fiber failure: " << m);
+}
+
+}  // namespace gev::testing
