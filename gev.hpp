@@ -9,6 +9,7 @@
 //   }
 #pragma once
 
+#include "net/net.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/greenlet.hpp"
@@ -17,4 +18,5 @@
 #include "runtime/run.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/stack_pool.hpp"
+#include "runtime/threadpool.hpp"
 #include "runtime/timeout.hpp"

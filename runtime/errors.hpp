@@ -25,6 +25,13 @@ public:
                             "This operation would block forever" + parked) {}
 };
 
+// Two fibers waited on one socket in the same direction (gevent's name).
+class ConcurrentObjectUseError : public std::system_error {
+public:
+    explicit ConcurrentObjectUseError(const std::string& what)
+        : std::system_error(std::make_error_code(std::errc::device_or_resource_busy), what) {}
+};
+
 namespace detail {
 // Misuse of the API (no hub on this thread, switching across threads, ...).
 [[noreturn]] void throw_usage(std::errc code, const std::string& what);

@@ -2,6 +2,7 @@
 #include "runtime/hub.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/threadpool_impl.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -42,7 +43,15 @@ Hub::Hub(const std::string& poller, ErrorHandler on_error) : root_(root_fiber())
     t_hub = this;
 }
 
-Hub::~Hub() { t_hub = nullptr; }
+Hub::~Hub() {
+    pool_.reset();   // joins the workers before the inbox they post to goes
+    t_hub = nullptr;
+}
+
+ThreadPool& Hub::threadpool() {
+    if (!pool_) pool_ = std::make_unique<ThreadPool>();
+    return *pool_;
+}
 
 Hub& Hub::require(const char* op) {
     if (t_hub == nullptr)

@@ -35,6 +35,7 @@ namespace gev::detail {
 enum class Wake : std::uint8_t { notified, timed_out };
 
 class Hub;
+class ThreadPool;
 [[gnu::tls_model("initial-exec")]] extern constinit thread_local Hub* t_hub;
 
 class Hub {
@@ -92,6 +93,8 @@ public:
     void release() noexcept { keepalive_.fetch_sub(1, std::memory_order_relaxed); }
 
     Poller& poller() noexcept { return *poller_; }
+    // The hub's worker threads, started on first use.
+    ThreadPool& threadpool();
     void report_failure(Fiber* f);
     ErrorHandler set_error_handler(ErrorHandler h);
 
@@ -123,6 +126,7 @@ private:
     Fiber* all_ = nullptr;
     std::size_t live_ = 0;
     std::unique_ptr<Poller> poller_;
+    std::unique_ptr<ThreadPool> pool_;
     ErrorHandler on_error_;
 
     std::mutex inbox_mu_;

@@ -2,10 +2,20 @@
 // the first of {io_uring, epoll} that starts here (with one line saying why not).
 #include "runtime/poller.hpp"
 
+#include "runtime/fiber.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 
 namespace gev::detail {
+
+WaitReason io_reason(const IoOp& op) noexcept {
+    static constexpr const char* names[] = {"wait", "recv", "send", "recvmsg", "sendmsg",
+                                            "accept", "connect", "read", "write"};
+    const char* what = names[static_cast<int>(op.kind)];
+    if (op.kind == IoKind::poll) what = op.dir() == 0 ? "wait_read" : "wait_write";
+    return WaitReason{WaitKind::fd, what, nullptr, op.fd};
+}
 
 std::unique_ptr<Poller> make_poller(Hub& hub, const std::string& choice) {
     std::string name = choice;

@@ -12,10 +12,18 @@
 //                    Async-signal-safe; coalesces.
 //  outstanding()     How many fibers wait on IO here; 0 lets the hub prove that a
 //                    wait can never end (LoopExit).
-//  wait(...)         Park the current fiber until an fd is ready or an operation
-//                    completes (net/ builds on it; see io.hpp).
-//  forget(fd)        Stop watching an fd; returns once the backend holds nothing for it.
+//  io(op, deadline)  Park the current fiber until op's fd is ready and op is done, or
+//                    the kernel completes op (io.hpp). Returns the result or -errno:
+//                    -ETIMEDOUT past deadline_ns (<0: none), -ECANCELED when another
+//                    fiber forgot (closed) the fd. A kill or Timeout is raised only once
+//                    the kernel holds nothing of op; if op completed meanwhile, its
+//                    result is returned and the exception stays pending. Throws
+//                    ConcurrentObjectUseError if another fiber waits on the same side.
+//  forget(fd)        Stop watching an fd before it is closed: its waiters get -ECANCELED
+//                    and the backend keeps no registration for it. Never blocks.
 #pragma once
+
+#include "runtime/io.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -25,6 +33,7 @@
 namespace gev::detail {
 
 class Hub;
+struct WaitReason;
 
 class Poller {
 public:
@@ -33,7 +42,12 @@ public:
     virtual void poll(std::int64_t timeout_ns) noexcept = 0;
     virtual void wake() noexcept = 0;
     virtual std::size_t outstanding() const noexcept = 0;
+    virtual int io(IoOp& op, std::int64_t deadline_ns) = 0;
+    virtual void forget(int fd) noexcept = 0;
 };
+
+// What a fiber parked on op is waiting for ("recv fd 7"), for LoopExit and dumps.
+WaitReason io_reason(const IoOp& op) noexcept;
 
 // Makes the poller named by `choice` ("io_uring", "epoll"; empty: GEV_POLLER, else
 // the best that initialises here). Logs one line to stderr when it falls back.

@@ -1,5 +1,7 @@
-// runtime/poller_epoll.cpp — the epoll backend: one epoll instance per hub, an eventfd
-// for wake-ups from other threads.
+// runtime/poller_epoll.cpp — the epoll backend: one epoll instance per hub, each fd
+// registered once (edge-triggered, both directions) the first time an operation on it
+// would block; an op is "try, park on EAGAIN, retry". An eventfd wakes a blocked
+// poll from other threads. Owned by the hub's thread, but for wake().
 #include "runtime/poller.hpp"
 
 #include "runtime/hub.hpp"
@@ -13,6 +15,8 @@
 
 namespace gev::detail {
 namespace {
+
+constexpr std::uint64_t kWakeTag = ~std::uint64_t{0};
 
 class EpollPoller final : public Poller {
 public:
@@ -31,17 +35,92 @@ public:
 
     void poll(std::int64_t timeout_ns) noexcept override {
         if (timeout_ns == 0 && waiting_ == 0) return;   // nothing could be ready: skip the system call
-        epoll_event events[128];
-        int n = wait(events, 128, timeout_ns);
+        epoll_event events[256];
+        int n = wait(events, 256, timeout_ns);
         for (int i = 0; i < n; ++i) {
-            if (events[i].data.ptr == nullptr) {   // the eventfd
+            if (events[i].data.u64 == kWakeTag) {
                 std::uint64_t v;
                 [[maybe_unused]] ssize_t r = ::read(efd_, &v, sizeof v);
+                continue;
             }
+            FdState* s = fds_.find(static_cast<int>(events[i].data.u64));
+            if (s == nullptr) continue;
+            std::uint32_t ev = events[i].events;
+            if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) wake_side(*s, 0);
+            if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) wake_side(*s, 1);
+        }
+    }
+
+    int io(IoOp& op, std::int64_t deadline_ns) override {
+        for (;;) {
+            int r = io_try(op);
+            if (r != -EAGAIN) return r;
+            FdState& s = fds_.at(op.fd);
+            if (!op.transient) s.transient = false;
+            if (!s.registered && !register_fd(op.fd, s)) return -errno;
+            r = park(s, op, deadline_ns);
+            if (r != 0) return r;
+        }
+    }
+
+    void forget(int fd) noexcept override {
+        FdState* s = fds_.find(fd);
+        if (s == nullptr) return;
+        if (s->registered) ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+        s->registered = false;
+        s->transient = true;
+        for (IoOp*& w : s->waiter) {
+            if (w == nullptr) continue;
+            w->res = -ECANCELED;
+            w->done = true;
+            Hub::wake(w->fiber, w->epoch);
+            w = nullptr;
         }
     }
 
 private:
+    bool register_fd(int fd, FdState& s) noexcept {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.data.u64 = static_cast<std::uint64_t>(fd);
+        if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST) return false;
+        s.registered = true;
+        return true;
+    }
+
+    // Parks until op's side is ready: 0 to retry, or -ETIMEDOUT / -ECANCELED.
+    int park(FdState& s, IoOp& op, std::int64_t deadline_ns) {
+        claim_side(s, op);
+        Fiber* self = current_fiber();
+        op.fiber = self;
+        op.epoch = self->epoch;
+        op.done = false;
+        ++waiting_;
+        Wake w;
+        try {
+            w = hub_.park(io_reason(op), deadline_ns);
+        } catch (...) {
+            settle(s, op);
+            throw;
+        }
+        settle(s, op);
+        if (op.done && op.res == -ECANCELED) return -ECANCELED;
+        return w == Wake::timed_out ? -ETIMEDOUT : 0;
+    }
+
+    void settle(FdState& s, IoOp& op) noexcept {
+        --waiting_;
+        if (s.waiter[op.dir()] == &op) s.waiter[op.dir()] = nullptr;
+        if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr) {
+            ::epoll_ctl(ep_, EPOLL_CTL_DEL, op.fd, nullptr);
+            s.registered = false;
+        }
+    }
+
+    void wake_side(FdState& s, int side) noexcept {
+        if (IoOp* op = s.waiter[side]) Hub::wake(op->fiber, op->epoch);
+    }
+
     int wait(epoll_event* ev, int max, std::int64_t timeout_ns) noexcept {
         int n;
         if (timeout_ns < 0) {
@@ -59,6 +138,7 @@ private:
     int ep_;
     int efd_;
     std::size_t waiting_ = 0;
+    FdTable fds_;
 };
 
 }  // namespace
@@ -77,7 +157,7 @@ std::unique_ptr<Poller> make_epoll_poller(Hub& hub, std::error_code& ec) {
     }
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.ptr = nullptr;
+    ev.data.u64 = kWakeTag;
     if (::epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) != 0) {
         ec.assign(errno, std::generic_category());
         ::close(efd);

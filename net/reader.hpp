@@ -1,0 +1,39 @@
+// net/reader.hpp — a buffered reader over a Socket for line and delimiter protocols
+// (Python's makefile().readline()). It never reads more than `max` bytes into one
+// result, so a peer that never sends the delimiter cannot make it grow without bound.
+#pragma once
+
+#include "net/socket.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace gev::net {
+
+class Reader {
+public:
+    explicit Reader(Socket& s, std::size_t chunk = 4096) : s_(s), chunk_(chunk) {}
+
+    // Up to and including the next '\n'; shorter at end of stream ("" when nothing is
+    // left), or exactly `max` bytes when no newline came within them.
+    std::string readline(std::size_t max = 65536) { return read_until("\n", max); }
+    // Same with any delimiter (not empty).
+    std::string read_until(std::string_view delim, std::size_t max = 65536);
+    // Up to n bytes: what is buffered, else one recv ("" at end of stream).
+    std::string read(std::size_t n);
+    // Exactly n bytes; throws IncompleteRead if the stream ends first.
+    std::string read_exactly(std::size_t n);
+    // Bytes received but not yet returned.
+    std::string_view buffered() const noexcept { return std::string_view(buf_).substr(pos_); }
+
+private:
+    bool fill();   // one recv; false at end of stream
+    std::string take(std::size_t n);
+
+    Socket& s_;
+    std::size_t chunk_;
+    std::string buf_;
+    std::size_t pos_ = 0;
+};
+
+}  // namespace gev::net

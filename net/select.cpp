@@ -1,0 +1,81 @@
+// net/select.cpp — one non-blocking poll(2) over every fd; if none is ready, one
+// watcher fiber per fd parks in the poller and the first to see readiness wakes the
+// caller, which then stops the others and polls again for the full answer.
+#include "net/select.hpp"
+
+#include "net/errors.hpp"
+#include "runtime/greenlet.hpp"
+#include "runtime/hub.hpp"
+#include "runtime/joinall.hpp"
+
+#include <cerrno>
+
+namespace gev::net {
+namespace {
+
+int poll_now(std::vector<pollfd>& fds) {
+    int n = ::poll(fds.data(), fds.size(), 0);
+    if (n < 0) throw SocketError(errno, "poll");
+    for (const pollfd& p : fds)
+        if (p.revents & POLLNVAL) throw SocketError(EBADF, "select: fd " + std::to_string(p.fd));
+    return n;
+}
+
+}  // namespace
+
+int poll(std::vector<pollfd>& fds, MaybeDuration timeout) {
+    int n = poll_now(fds);
+    if (n > 0 || (timeout && timeout->count() <= 0)) return n;
+    detail::Hub& hub = detail::Hub::require("gev::net::poll");
+    if (fds.empty()) {   // Python's select([], [], [], t): just a sleep
+        hub.park(detail::WaitReason{detail::WaitKind::sleep, "sleep"}, timeout ? hub.deadline_after(*timeout) : -1);
+        return 0;
+    }
+    detail::Fiber* self = detail::current_fiber();
+    detail::Waiter waiter;
+    waiter.fiber = self;
+    waiter.epoch = self->epoch;
+    std::vector<Greenlet<>> watchers;
+    watchers.reserve(fds.size());
+    for (const pollfd& p : fds) {
+        watchers.push_back(gev::spawn([&hub, &waiter, p] {
+            detail::IoOp op;
+            op.kind = detail::IoKind::poll;
+            op.fd = p.fd;
+            op.flags = p.events & POLLPRI ? POLLIN | POLLPRI : p.events;
+            op.transient = true;
+            hub.poller().io(op, -1);
+            if (!waiter.woken) {
+                waiter.woken = true;
+                detail::Hub::wake(waiter.fiber, waiter.epoch);
+            }
+        }));
+    }
+    std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;
+    struct Stop {
+        std::vector<Greenlet<>>& ws;
+        ~Stop() { killall(ws); }
+    } stop{watchers};
+    hub.park(detail::WaitReason{detail::WaitKind::object, "select", &fds}, deadline);
+    return poll_now(fds);
+}
+
+SelectResult select(const std::vector<int>& r, const std::vector<int>& w, const std::vector<int>& x,
+                    MaybeDuration timeout) {
+    std::vector<pollfd> fds;
+    for (int fd : r) fds.push_back(pollfd{fd, POLLIN, 0});
+    for (int fd : w) fds.push_back(pollfd{fd, POLLOUT, 0});
+    for (int fd : x) fds.push_back(pollfd{fd, POLLPRI, 0});
+    poll(fds, timeout);
+    SelectResult out;
+    std::size_t i = 0;
+    for (int fd : r)
+        if (fds[i++].revents & (POLLIN | POLLHUP | POLLERR)) out.readable.push_back(fd);
+    for (int fd : w)
+        if (fds[i++].revents & (POLLOUT | POLLHUP | POLLERR)) out.writable.push_back(fd);
+    for (int fd : x)
+        if (fds[i++].revents & POLLPRI) out.exceptional.push_back(fd);
+    return out;
+}
+
+}  // namespace gev::net

@@ -1,0 +1,62 @@
+// net/server.hpp — gevent's StreamServer: accept in one fiber, handle each connection
+// in a fiber of its own. Accept errors never kill the server: EMFILE/ENFILE back off
+// (10 ms doubling to 1 s) and recover once fds free up; ECONNABORTED and friends are
+// skipped; a burst of accepts yields to the handlers every `accepts_per_turn`; an
+// optional connection limit parks the acceptor (back-pressure) until a handler ends.
+#pragma once
+
+#include "net/socket.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/greenlet.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace gev::net {
+
+using StreamHandler = std::function<void(Socket, Address)>;
+
+struct ServerOptions {
+    int backlog = 1024;
+    std::optional<std::size_t> max_connections;   // back-pressure: handlers alive at once
+    std::size_t accepts_per_turn = 64;            // then let the handlers run
+    bool reuse_port = false;                      // SO_REUSEPORT (one listener per hub)
+};
+
+class StreamServer {
+public:
+    // Binds and listens at start(); port 0 picks a free port (see address()).
+    StreamServer(Address at, StreamHandler handler, ServerOptions options = {});
+    // Serves on a socket that is already listening.
+    StreamServer(Socket listener, StreamHandler handler, ServerOptions options = {});
+    StreamServer(const StreamServer&) = delete;
+    StreamServer& operator=(const StreamServer&) = delete;
+    // Stops accepting and kills what is still running (stop(0)).
+    ~StreamServer();
+
+    // Binds, listens and spawns the accept loop; returns at once. Throws SocketError.
+    void start();
+    // start() if needed, then parks until stop() or close().
+    void serve_forever();
+    // Stops accepting, waits up to `timeout` for the handlers, then kills the rest.
+    void stop(MaybeDuration timeout = std::chrono::seconds(1));
+    // Stops accepting now; running handlers go on.
+    void close();
+
+    bool started() const noexcept;
+    bool closed() const noexcept;
+    // The bound address (the real port when 0 was asked for).
+    Address address() const;
+    // Handlers running now.
+    std::size_t connections() const noexcept;
+
+    struct State;
+
+private:
+    std::shared_ptr<State> st_;
+};
+
+}  // namespace gev::net

@@ -1,0 +1,86 @@
+// runtime/io.cpp — non-blocking attempts for each IoKind, and the fd table.
+#include "runtime/io.hpp"
+
+#include "runtime/errors.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace gev::detail {
+
+int IoOp::dir() const noexcept {
+    switch (kind) {
+        case IoKind::recv: case IoKind::recvmsg: case IoKind::accept: case IoKind::read: return 0;
+        case IoKind::send: case IoKind::sendmsg: case IoKind::connect: case IoKind::write: return 1;
+        case IoKind::poll: return (flags & POLLOUT) && !(flags & POLLIN) ? 1 : 0;
+    }
+    return 0;
+}
+
+short io_events(const IoOp& op) noexcept {
+    if (op.kind == IoKind::poll) return static_cast<short>(op.flags);
+    return op.dir() == 0 ? POLLIN : POLLOUT;
+}
+
+namespace {
+int ret(long r) noexcept { return r >= 0 ? static_cast<int>(r) : -errno; }
+
+int try_connect(IoOp& op) noexcept {
+    if (!op.connect_started) {
+        op.connect_started = true;
+        if (::connect(op.fd, op.addr, op.addr_in_len) == 0) return 0;
+        return errno == EINPROGRESS ? -EAGAIN : -errno;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return -errno;
+    if (err == 0) {
+        // Writable and no error may still mean "not yet": ask the socket for its peer.
+        sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        if (::getpeername(op.fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0)
+            return errno == ENOTCONN ? -EAGAIN : -errno;
+        return 0;
+    }
+    return -err;
+}
+}  // namespace
+
+int io_try(IoOp& op) noexcept {
+    switch (op.kind) {
+        case IoKind::recv: return ret(::recv(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT));
+        case IoKind::send: return ret(::send(op.fd, op.buf, op.len, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+        case IoKind::recvmsg: return ret(::recvmsg(op.fd, op.msg, op.flags | MSG_DONTWAIT));
+        case IoKind::sendmsg: return ret(::sendmsg(op.fd, op.msg, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+        case IoKind::accept: return ret(::accept4(op.fd, op.addr, op.addrlen, op.flags));
+        case IoKind::connect: return try_connect(op);
+        case IoKind::read: return ret(::read(op.fd, op.buf, op.len));
+        case IoKind::write: return ret(::write(op.fd, op.buf, op.len));
+        case IoKind::poll: {
+            pollfd p{op.fd, static_cast<short>(op.flags), 0};
+            int n = ::poll(&p, 1, 0);
+            if (n < 0) return -errno;
+            return n == 0 ? -EAGAIN : p.revents;
+        }
+    }
+    return -EINVAL;
+}
+
+FdState& FdTable::at(int fd) {
+    if (static_cast<std::size_t>(fd) >= v_.size()) v_.resize(static_cast<std::size_t>(fd) + 1 + fd / 2);
+    if (!v_[fd]) v_[fd] = std::make_unique<FdState>();
+    return *v_[fd];
+}
+
+void claim_side(FdState& s, IoOp& op) {
+    int d = op.dir();
+    if (s.waiter[d] != nullptr && s.waiter[d] != &op)
+        throw ConcurrentObjectUseError("gev: two fibers wait to " + std::string(d == 0 ? "read" : "write") +
+                                       " fd " + std::to_string(op.fd));
+    s.waiter[d] = &op;
+}
+
+}  // namespace gev::detail

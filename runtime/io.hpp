@@ -1,0 +1,75 @@
+// runtime/io.hpp — what the poller seam is asked to do: one IoOp (an operation on an fd,
+// living on the waiting fiber's stack) and the per-fd state a backend keeps (FdTable).
+// io_try() performs an op as one non-blocking system call; the epoll backend and the
+// io_uring backend's "try first" mode share it. Owned by one hub's thread.
+#pragma once
+
+#include "runtime/wait_list.hpp"
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace gev::detail {
+
+class Fiber;
+
+enum class IoKind : std::uint8_t { poll, recv, send, recvmsg, sendmsg, accept, connect, read, write };
+
+struct IoOp {
+    IoKind kind = IoKind::poll;
+    int fd = -1;
+    void* buf = nullptr;
+    std::size_t len = 0;
+    int flags = 0;                  // MSG_* for recv/send, SOCK_* for accept4, POLLIN/POLLOUT for poll
+    msghdr* msg = nullptr;
+    sockaddr* addr = nullptr;       // accept: out; connect: in
+    socklen_t* addrlen = nullptr;   // accept: in/out
+    socklen_t addr_in_len = 0;      // connect
+    bool transient = false;         // a raw fd (wait_read/select): not kept registered afterwards
+    bool connect_started = false;   // connect: the first connect() call has been made
+    // Completion, filled by the backend.
+    int res = 0;
+    bool done = false;
+    Fiber* fiber = nullptr;
+    std::uint64_t epoch = 0;
+
+    // 0: read side, 1: write side.
+    int dir() const noexcept;
+};
+
+// One non-blocking attempt; returns the result or -errno (-EAGAIN: would block).
+int io_try(IoOp& op) noexcept;
+// The readiness an op waits for, as POLLIN/POLLOUT.
+short io_events(const IoOp& op) noexcept;
+
+struct FdState {
+    IoOp* waiter[2] = {nullptr, nullptr};  // the op parked on each side
+    std::uint32_t inflight = 0;            // io_uring: operations the kernel still holds
+    bool registered = false;               // epoll: in the interest list
+    bool transient = true;                 // only raw waits so far
+    bool closing = false;                  // forget() in progress
+    WaitList drain;                        // forget() waiting for inflight to reach 0
+};
+
+// fd -> FdState, created on first use, erased by forget().
+class FdTable {
+public:
+    FdState& at(int fd);
+    FdState* find(int fd) noexcept {
+        return fd >= 0 && static_cast<std::size_t>(fd) < v_.size() ? v_[fd].get() : nullptr;
+    }
+    void erase(int fd) noexcept {
+        if (find(fd) != nullptr) v_[fd].reset();
+    }
+
+private:
+    std::vector<std::unique_ptr<FdState>> v_;
+};
+
+// Claims fd's side for op; throws ConcurrentObjectUseError if another fiber has it.
+void claim_side(FdState& s, IoOp& op);
+
+}  // namespace gev::detail
