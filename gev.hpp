@@ -16,6 +16,7 @@
 #include "runtime/joinall.hpp"
 #include "runtime/raw_greenlet.hpp"
 #include "runtime/run.hpp"
+#include "runtime/signal.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/stack_pool.hpp"
 #include "runtime/threadpool.hpp"

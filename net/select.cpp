@@ -8,6 +8,7 @@
 #include "runtime/hub.hpp"
 #include "runtime/joinall.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace gev::net {
@@ -35,14 +36,23 @@ int poll(std::vector<pollfd>& fds, MaybeDuration timeout) {
     detail::Waiter waiter;
     waiter.fiber = self;
     waiter.epoch = self->epoch;
-    std::vector<Greenlet<>> watchers;
-    watchers.reserve(fds.size());
+    // One watcher per distinct fd (an fd may appear in several lists, and two waits on
+    // one side of an fd would collide), watching the union of the requested events.
+    std::vector<pollfd> distinct;
     for (const pollfd& p : fds) {
+        short events = p.events & POLLPRI ? POLLIN | POLLPRI : p.events;
+        auto same = std::find_if(distinct.begin(), distinct.end(), [&](const pollfd& d) { return d.fd == p.fd; });
+        if (same == distinct.end()) distinct.push_back(pollfd{p.fd, events, 0});
+        else same->events |= events;
+    }
+    std::vector<Greenlet<>> watchers;
+    watchers.reserve(distinct.size());
+    for (const pollfd& p : distinct) {
         watchers.push_back(gev::spawn([&hub, &waiter, p] {
             detail::IoOp op;
             op.kind = detail::IoKind::poll;
             op.fd = p.fd;
-            op.flags = p.events & POLLPRI ? POLLIN | POLLPRI : p.events;
+            op.flags = p.events;
             op.transient = true;
             hub.poller().io(op, -1);
             if (!waiter.woken) {

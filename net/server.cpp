@@ -5,9 +5,13 @@
 #include "runtime/joinall.hpp"
 #include "runtime/sleep.hpp"
 
+#include "runtime/run.hpp"
+
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace gev::net {
 
@@ -17,17 +21,23 @@ struct StreamServer::State {
     ServerOptions options;
     Socket listener;
     Greenlet<> acceptor;
+    std::vector<Greenlet<>> children;   // the listeners on other hubs (reuse_port mode)
+    unsigned next_hub = 0;              // handoff mode: where the next connection goes
+    unsigned hubs = 1;                  // hubs served
+    std::mutex mu;                      // handlers may end on other hubs (handoff mode)
     std::unordered_map<std::uint64_t, Greenlet<>> handlers;
     detail::WaitList slot_waiters;   // the acceptor, parked at the connection limit
     detail::WaitList stop_waiters;   // serve_forever
     bool started = false;
     bool closed = false;
+    MaybeDuration grace = std::chrono::seconds(1);
 };
 
 namespace {
 
 using State = StreamServer::State;
 
+// Callers hold the state's lock when the list may be shared across hubs.
 void wake_all(detail::WaitList& l) {
     while (detail::Waiter* w = l.pop_front()) {
         w->woken = true;
@@ -57,17 +67,28 @@ bool transient_accept_error(int err) {
            err == EINTR;
 }
 
+std::size_t handler_count(State& st) {
+    std::lock_guard lock(st.mu);
+    return st.handlers.size();
+}
+
 void spawn_handler(const std::shared_ptr<State>& st, Socket conn, Address peer) {
-    auto g = gev::spawn([st](Socket c, Address a) {
+    auto body = [st](Socket c, Address a) {
         struct Done {
             State& s;
             ~Done() {
+                std::lock_guard lock(s.mu);
                 s.handlers.erase(detail::current_fiber()->id);
                 wake_all(s.slot_waiters);
             }
         } done{*st};
         st->handler(std::move(c), a);
-    }, std::move(conn), peer);
+    };
+    // The accepted fd was never waited on here, so it may go to another hub as it is.
+    unsigned target = st->hubs > 1 ? st->next_hub++ % st->hubs : gev::hub_index();
+    std::lock_guard lock(st->mu);
+    auto g = target == gev::hub_index() ? gev::spawn(body, std::move(conn), peer)
+                                        : gev::spawn_on(target, body, std::move(conn), peer);
     st->handlers.emplace(g.id(), g);
 }
 
@@ -76,8 +97,26 @@ void accept_loop(const std::shared_ptr<State>& st) {
     auto backoff = 10ms;
     std::size_t burst = 0;
     while (!st->closed) {
-        if (st->options.max_connections && st->handlers.size() >= *st->options.max_connections) {
-            park_on(st->slot_waiters, "StreamServer connection limit", st.get());
+        if (st->options.max_connections && handler_count(*st) >= *st->options.max_connections) {
+            detail::Hub& hub = detail::Hub::require("StreamServer");
+            detail::Fiber* self = detail::current_fiber();
+            detail::Waiter w;
+            w.fiber = self;
+            {
+                std::lock_guard lock(st->mu);
+                if (st->handlers.size() < *st->options.max_connections) continue;
+                w.epoch = self->epoch;
+                st->slot_waiters.push_back(&w);
+            }
+            try {
+                hub.park(detail::WaitReason{detail::WaitKind::object, "StreamServer connection limit", st.get()});
+            } catch (...) {
+                std::lock_guard lock(st->mu);
+                st->slot_waiters.remove(&w);
+                throw;
+            }
+            std::lock_guard lock(st->mu);
+            st->slot_waiters.remove(&w);
             continue;
         }
         if (++burst > st->options.accepts_per_turn) {
@@ -126,10 +165,13 @@ StreamServer::~StreamServer() {
 
 void StreamServer::start() {
     if (st_->started) return;
+    unsigned want = st_->options.threads == 0 ? gev::hub_count() : st_->options.threads;
+    st_->hubs = std::max(1u, std::min(want, gev::hub_count()));
+    bool per_hub_listeners = st_->hubs > 1 && !st_->options.handoff;
     if (!st_->listener) {
         Socket s(st_->at.family(), SOCK_STREAM);
         if (st_->at.family() != AF_UNIX) s.set_reuse_address();
-        if (st_->options.reuse_port) s.set_reuse_port();
+        if (st_->options.reuse_port || per_hub_listeners) s.set_reuse_port();
         s.bind(st_->at);
         s.listen(st_->options.backlog);
         st_->at = s.local_address();
@@ -137,7 +179,28 @@ void StreamServer::start() {
     }
     st_->started = true;
     st_->closed = false;
+    if (per_hub_listeners) start_children();
     st_->acceptor = gev::spawn([st = st_] { accept_loop(st); });
+}
+
+// reuse_port mode: a listener and accept loop of its own on each other hub.
+void StreamServer::start_children() {
+    ServerOptions child = st_->options;
+    child.threads = 1;
+    child.reuse_port = true;
+    for (unsigned i = 0; i < st_->hubs; ++i) {
+        if (i == gev::hub_index()) continue;
+        st_->children.push_back(gev::spawn_on(i, [at = st_->at, h = st_->handler, child, st = st_] {
+            StreamServer s(at, h, child);
+            s.start();
+            try {
+                for (;;) gev::sleep(std::chrono::hours(24));
+            } catch (const GreenletExit&) {
+                s.stop(st->grace);
+                throw;
+            }
+        }));
+    }
 }
 
 void StreamServer::serve_forever() {
@@ -150,15 +213,24 @@ void StreamServer::close() {
     st_->closed = true;
     st_->listener.close();   // wakes the acceptor with "closed by another fiber"
     if (st_->acceptor && st_->acceptor.fiber() != detail::current_fiber()) st_->acceptor.kill();
-    wake_all(st_->slot_waiters);
+    {
+        std::lock_guard lock(st_->mu);
+        wake_all(st_->slot_waiters);
+    }
     wake_all(st_->stop_waiters);
 }
 
 void StreamServer::stop(MaybeDuration timeout) {
+    st_->grace = timeout;
     close();
+    killall(st_->children);   // each stops its own listener and handlers within `timeout`
+    st_->children.clear();
     std::vector<Greenlet<>> running;
-    for (auto& [id, g] : st_->handlers)
-        if (g.fiber() != detail::current_fiber()) running.push_back(g);   // a handler may stop its server
+    {
+        std::lock_guard lock(st_->mu);
+        for (auto& [id, g] : st_->handlers)
+            if (g.fiber() != detail::current_fiber()) running.push_back(g);   // a handler may stop its server
+    }
     if (running.empty()) return;
     joinall(running, timeout);
     killall(running);
@@ -167,6 +239,6 @@ void StreamServer::stop(MaybeDuration timeout) {
 bool StreamServer::started() const noexcept { return st_->started; }
 bool StreamServer::closed() const noexcept { return st_->closed; }
 Address StreamServer::address() const { return st_->at; }
-std::size_t StreamServer::connections() const noexcept { return st_->handlers.size(); }
+std::size_t StreamServer::connections() const noexcept { return handler_count(*st_); }
 
 }  // namespace gev::net

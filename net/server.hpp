@@ -21,9 +21,14 @@ using StreamHandler = std::function<void(Socket, Address)>;
 
 struct ServerOptions {
     int backlog = 1024;
-    std::optional<std::size_t> max_connections;   // back-pressure: handlers alive at once
+    std::optional<std::size_t> max_connections{}; // back-pressure: handlers alive at once
     std::size_t accepts_per_turn = 64;            // then let the handlers run
-    bool reuse_port = false;                      // SO_REUSEPORT (one listener per hub)
+    bool reuse_port = false;                      // SO_REUSEPORT on the listener
+    // Serve on this many of gev::run's hubs (0: all). By default each of them gets its
+    // own SO_REUSEPORT listener and accept loop; with `handoff`, this hub accepts and
+    // hands the connections to the hubs in turn.
+    unsigned threads = 1;
+    bool handoff = false;
 };
 
 class StreamServer {
@@ -56,6 +61,7 @@ public:
     struct State;
 
 private:
+    void start_children();
     std::shared_ptr<State> st_;
 };
 

@@ -12,6 +12,7 @@
 #include <cxxabi.h>
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define GEV_ASAN 1
 #endif
@@ -97,6 +98,11 @@ void after_switch(bctx::transfer_t t) noexcept {
     __sanitizer_finish_switch_fiber(self->asan_fake_stack, &prev->asan_bottom, &prev->asan_size);
 #endif
     if (prev->state == FiberState::dead) {
+#if GEV_ASAN
+        // The frames it died in never returned: clear their poisoned redzones, or the
+        // next fiber on this stack trips over them.
+        ASAN_UNPOISON_MEMORY_REGION(prev->stack.base, prev->stack.size);
+#endif
         t_state->pool.release(prev->stack);
         prev->stack = Stack{};
         prev->ctx = nullptr;

@@ -6,6 +6,7 @@
 // that created it; only the reference count is touched from other threads.
 #pragma once
 
+#include "runtime/spinlock.hpp"
 #include "runtime/stack_pool.hpp"
 #include "runtime/timer.hpp"
 #include "runtime/wait_list.hpp"
@@ -65,6 +66,7 @@ public:
     FiberState state = FiberState::created;
     FiberKind kind;
     bool queued = false;              // in the hub's ready queue
+    bool attached = false;            // in the hub's list of live fibers
     bool ended_by_exit = false;       // ended by GreenletExit: counts as success
     bool is_main = false;             // gev::run's main: failures go to run(), not the handler
     std::uint32_t handles = 0;        // RawGreenlet handles (raw greenlets only)
@@ -86,8 +88,10 @@ public:
     std::exception_ptr pending;
     std::uint64_t pending_timeout = 0;
 
-    // --- result and observers ---
+    // --- result and observers (observers may live on other hubs) ---
     std::exception_ptr error;         // set when it ended by an exception (GreenletExit too)
+    std::atomic<bool> ended{false};   // stored (release) once error/result are final
+    SpinLock observers;               // guards joiners, links and the store of `ended`
     WaitList joiners;
     LinkNode* links = nullptr;
     std::string name;

@@ -4,6 +4,8 @@
 #include "runtime/hub.hpp"
 #include "runtime/timeout.hpp"
 
+#include <mutex>
+
 namespace gev::detail {
 
 struct LinkNode {
@@ -17,7 +19,7 @@ struct LinkNode {
 
 namespace {
 
-std::uint64_t t_death_seq = 0;   // per thread; hubs never share fibers' deaths
+thread_local std::uint64_t t_death_seq = 0;   // per thread: a hub orders its own fibers' deaths
 
 bool failed(const Fiber* f) noexcept { return f->error && !f->ended_by_exit; }
 
@@ -27,15 +29,20 @@ void fire_link(Fiber* f, LinkNode* n) {
     gev::spawn(std::move(n->fn), Greenlet<>(f));
 }
 
-// The fiber has ended: wake its joiners, start its links, report a failure.
+// The fiber has ended: wake its joiners (on any hub), start its links, report a failure.
 void notify_death(Fiber* f) noexcept {
     f->death_seq = ++t_death_seq;
     Hub* hub = f->hub;
-    while (Waiter* w = f->joiners.pop_front()) {
-        w->woken = true;
-        Hub::wake(w->fiber, w->epoch);
+    LinkNode* links;
+    {
+        std::lock_guard lock(f->observers);
+        f->ended.store(true, std::memory_order_release);
+        while (Waiter* w = f->joiners.pop_front()) {
+            w->woken = true;
+            Hub::wake(w->fiber, w->epoch);
+        }
+        links = std::exchange(f->links, nullptr);
     }
-    LinkNode* links = std::exchange(f->links, nullptr);
     // Links run in the order they were added; the list was built newest first.
     LinkNode* ordered = nullptr;
     while (links != nullptr) ordered = std::exchange(links, std::exchange(links->next, ordered));
@@ -106,30 +113,45 @@ void end_unstarted(Fiber* f, std::exception_ptr why) noexcept {
 }
 
 bool join_fiber(Fiber* f, MaybeDuration timeout) {
-    if (f->state == FiberState::dead) return true;
+    if (f->ended.load(std::memory_order_acquire)) return true;
     Hub& hub = Hub::require("Greenlet::join");
     Fiber* self = current_fiber();
     if (f == self) throw_usage(std::errc::resource_deadlock_would_occur, "Greenlet::join: a fiber cannot join itself");
-    if (f->hub != &hub) throw_usage(std::errc::operation_not_supported, "Greenlet::join: the fiber runs on another hub");
     if (timeout && timeout->count() <= 0) return false;
+    // Our own reference: the handle we were called through may go away while we wait
+    // (a caller's frame unwinding at exit), and the lists below live in *f.
+    f->ref();
+    struct Unref {
+        Fiber* f;
+        ~Unref() { f->unref(); }
+    } keep{f};
     Waiter w;
     w.fiber = self;
-    w.epoch = self->epoch;
-    f->joiners.push_back(&w);
+    {
+        std::lock_guard lock(f->observers);
+        if (f->ended.load(std::memory_order_relaxed)) return true;
+        w.epoch = self->epoch;
+        f->joiners.push_back(&w);
+    }
+    auto unlink = [&] {
+        std::lock_guard lock(f->observers);
+        f->joiners.remove(&w);
+    };
     std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;
     try {
-        while (f->state != FiberState::dead) {
+        while (!f->ended.load(std::memory_order_acquire)) {
             if (hub.park(WaitReason{WaitKind::join, "join", f, static_cast<std::int64_t>(f->id)}, deadline) ==
                 Wake::timed_out)
                 break;
+            std::lock_guard lock(f->observers);
             w.epoch = self->epoch;
         }
     } catch (...) {
-        f->joiners.remove(&w);
+        unlink();
         throw;
     }
-    f->joiners.remove(&w);
-    return f->state == FiberState::dead;
+    unlink();
+    return f->ended.load(std::memory_order_acquire);
 }
 
 bool check_result(Fiber* f, MaybeDuration timeout) {
@@ -139,17 +161,39 @@ bool check_result(Fiber* f, MaybeDuration timeout) {
     return true;
 }
 
+namespace {
+struct RemoteKill {
+    Fiber* fiber;
+    std::exception_ptr exception;
+};
+
+void kill_here(void* arg, std::uint64_t) {
+    auto* k = static_cast<RemoteKill*>(arg);
+    kill_fiber(k->fiber, std::move(k->exception), false, forever);
+    k->fiber->unref();
+    delete k;
+}
+}  // namespace
+
 void kill_fiber(Fiber* f, std::exception_ptr exception, bool block, MaybeDuration timeout) {
-    if (f->state == FiberState::dead) return;
+    if (f->ended.load(std::memory_order_acquire)) return;
     if (!exception) exception = std::make_exception_ptr(GreenletExit{});
     Hub* hub = f->hub;
-    if (hub != Hub::current()) throw_usage(std::errc::operation_not_supported, "Greenlet::kill: the fiber runs on another hub");
+    if (hub != Hub::current()) {   // another hub's fiber: that hub raises it
+        f->ref();
+        hub->post(kill_here, new RemoteKill{f, std::move(exception)}, 0);
+        if (block && Hub::current() != nullptr && current_fiber() != root_fiber()) join_fiber(f, timeout);
+        return;
+    }
+    if (f->state == FiberState::dead) return;
     if (f->state == FiberState::created) {
         hub->cancel(&f->start_timer);
         end_unstarted(f, std::move(exception));
         return;
     }
-    if (f == current_fiber()) std::rethrow_exception(exception);
+    // Killing yourself raises at once; but a kill that arrives while this fiber is
+    // switching away (the hub's turn runs on its stack) waits for it to park.
+    if (f == current_fiber() && f->state == FiberState::running) std::rethrow_exception(exception);
     f->pending = std::move(exception);   // a kill wins over a Timeout not yet raised
     f->pending_timeout = 0;
     if (f->state == FiberState::parked) Hub::wake(f, f->epoch);
@@ -161,7 +205,15 @@ LinkId link_fiber(Fiber* f, std::function<void(Greenlet<>)> fn, int when) {
     static thread_local LinkId next_id = 0;
     LinkId id = ++next_id;
     auto* n = new LinkNode{nullptr, id, when, std::move(fn)};
-    if (f->state == FiberState::dead) {
+    {
+        std::lock_guard lock(f->observers);
+        if (!f->ended.load(std::memory_order_relaxed)) {
+            n->next = f->links;
+            f->links = n;
+            return id;
+        }
+    }
+    {   // it has ended already: the link fires now
         try {
             fire_link(f, n);
         } catch (...) {
@@ -171,12 +223,10 @@ LinkId link_fiber(Fiber* f, std::function<void(Greenlet<>)> fn, int when) {
         delete n;
         return id;
     }
-    n->next = f->links;
-    f->links = n;
-    return id;
 }
 
 bool unlink_fiber(Fiber* f, LinkId id) noexcept {
+    std::lock_guard lock(f->observers);
     for (LinkNode** p = &f->links; *p != nullptr; p = &(*p)->next) {
         if ((*p)->id == id) {
             delete std::exchange(*p, (*p)->next);

@@ -24,12 +24,12 @@ class Greenlet;
 
 struct SpawnOptions {
     std::size_t stack_size = 0;   // usable stack bytes; 0: default_stack_size()
-    std::string name;             // empty: "Greenlet-<id>"
+    std::string name{};           // empty: "Greenlet-<id>"
 };
 
 // gevent's kill(exception=GreenletExit, block=True, timeout=None).
 struct KillOptions {
-    std::exception_ptr exception;   // null: GreenletExit
+    std::exception_ptr exception{}; // null: GreenletExit
     bool block = true;              // wait for the fiber to end (up to `timeout`)
     MaybeDuration timeout = forever;
 };
@@ -40,6 +40,7 @@ namespace detail {
 // The non-template machinery behind the handles (greenlet.cpp).
 void spawn_fiber(Fiber* f, const SpawnOptions& opts);
 void spawn_fiber_later(Fiber* f, Duration delay, const SpawnOptions& opts);
+void spawn_fiber_on(Fiber* f, unsigned hub, const SpawnOptions& opts);
 bool join_fiber(Fiber* f, MaybeDuration timeout);
 void kill_fiber(Fiber* f, std::exception_ptr exception, bool block, MaybeDuration timeout);
 LinkId link_fiber(Fiber* f, std::function<void(Greenlet<>)> fn, int when);
@@ -107,7 +108,7 @@ public:
     // ran never runs.
     void kill(const KillOptions& o = {}) const { detail::kill_fiber(fiber(), o.exception, o.block, o.timeout); }
 
-    bool ready() const noexcept { return fiber()->state == detail::FiberState::dead; }
+    bool ready() const noexcept { return fiber()->ended.load(std::memory_order_acquire); }
     bool dead() const noexcept { return ready(); }
     bool started() const noexcept { return fiber()->state != detail::FiberState::created; }
     // Ended, and not by an exception (ending by GreenletExit counts as success).
@@ -175,6 +176,17 @@ Greenlet<detail::spawn_result_t<F, Args...>> spawn(const SpawnOptions& opts, F&&
     auto* t = detail::make_task(std::forward<F>(f), std::forward<Args>(args)...);
     Greenlet<detail::spawn_result_t<F, Args...>> g(t);
     detail::spawn_fiber(t, opts);
+    return g;
+}
+
+// Starts f(args...) in a new fiber on hub `hub` of gev::run (0 = main's). It stays on
+// that hub's thread for its whole life; the handle works from any hub.
+template <class F, class... Args>
+    requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
+Greenlet<detail::spawn_result_t<F, Args...>> spawn_on(unsigned hub, F&& f, Args&&... args) {
+    auto* t = detail::make_task(std::forward<F>(f), std::forward<Args>(args)...);
+    Greenlet<detail::spawn_result_t<F, Args...>> g(t);
+    detail::spawn_fiber_on(t, hub, {});
     return g;
 }
 

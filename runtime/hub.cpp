@@ -190,13 +190,16 @@ void Hub::fire_timers() noexcept {
 // One turn of the loop: other threads' posts, IO, then timers. Runs on the stack of
 // whichever fiber is switching away (timeout 0) or on the hub's own (blocking).
 void Hub::turn(std::int64_t timeout_ns) noexcept {
-    drain_inbox();
+    // A post may have made someone ready or changed what the loop waits for (a shutdown,
+    // a stop condition): do not block before the loop has looked again.
+    if (drain_inbox() || ready_count_ > 0) timeout_ns = 0;
     if (timeout_ns != 0) {
+        // Dekker with post(): either it sees us sleeping and wakes the poller, or we see its entry.
         sleeping_.store(true, std::memory_order_seq_cst);
         if (inbox_full_.load(std::memory_order_seq_cst)) timeout_ns = 0;
     }
     poller_->poll(timeout_ns);
-    if (timeout_ns != 0) {
+    if (sleeping_.load(std::memory_order_relaxed)) {
         sleeping_.store(false, std::memory_order_relaxed);
         drain_inbox();
     }
@@ -229,6 +232,7 @@ bool Hub::drain_inbox() noexcept {
 }
 
 void Hub::attach(Fiber* f) noexcept {
+    f->attached = true;
     f->all_prev = nullptr;
     f->all_next = all_;
     if (all_ != nullptr) all_->all_prev = f;
@@ -237,6 +241,8 @@ void Hub::attach(Fiber* f) noexcept {
 }
 
 void Hub::detach(Fiber* f) noexcept {
+    if (!f->attached) return;
+    f->attached = false;
     (f->all_prev ? f->all_prev->all_next : all_) = f->all_next;
     if (f->all_next != nullptr) f->all_next->all_prev = f->all_prev;
     f->all_prev = f->all_next = nullptr;

@@ -36,6 +36,7 @@ enum class Wake : std::uint8_t { notified, timed_out };
 
 class Hub;
 class ThreadPool;
+struct Runtime;
 [[gnu::tls_model("initial-exec")]] extern constinit thread_local Hub* t_hub;
 
 class Hub {
@@ -100,6 +101,18 @@ public:
 
     // Runs the scheduler until `main` has ended, then kills what is left.
     void run(Fiber* main);
+    // A hub without main (one of gev::run's extra threads): serves fibers spawned onto
+    // it until shutdown() arrives, then kills what is left (bounded by the grace period).
+    void serve();
+    // Any thread: asks a serving hub to kill its fibers and stop.
+    void shutdown();
+    // Runs the loop until `done()` holds; used by gev::run to wait for the other hubs.
+    void run_until(bool (*done)(void*), void* arg);
+
+    // Which of gev::run's hubs this is (0: main's).
+    unsigned index() const noexcept { return index_; }
+    void set_index(unsigned i) noexcept { index_ = i; }
+    Runtime* runtime = nullptr;   // gev::run's hubs, when it runs more than one
 
 private:
     struct Post {
@@ -112,6 +125,8 @@ private:
     void fire_timers() noexcept;
     bool drain_inbox() noexcept;
     void loop_until_dead(Fiber* main, std::int64_t stop_at);
+    static void shutdown_here(void* hub, std::uint64_t);
+    bool loop_done(const Fiber* main) const noexcept;
     void report_loop_exit(Fiber* main);
     void kill_leftovers();
 
@@ -133,6 +148,11 @@ private:
     std::vector<Post> inbox_;
     std::vector<Post> inbox_spare_;
     std::atomic<bool> inbox_full_{false};
+    unsigned index_ = 0;
+    bool serving_ = false;
+    bool serve_mode_ = false;
+    bool (*until_)(void*) = nullptr;
+    void* until_arg_ = nullptr;
     std::atomic<bool> sleeping_{false};
     std::atomic<int> keepalive_{0};
 };

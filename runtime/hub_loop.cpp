@@ -93,7 +93,7 @@ void Hub::report_loop_exit(Fiber* main) {
 // none can progress), or until stop_at (ns, <0: never).
 void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
     for (;;) {
-        if (main != nullptr ? main->state == FiberState::dead : live_ == 0) return;
+        if (loop_done(main)) return;
         if (Fiber* next = pop_ready()) {
             switch_to(root_, next);
             continue;
@@ -114,7 +114,7 @@ void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
             if (timeout < 0) timeout = 0;
         } else if (poller_->outstanding() == 0 && keepalive_.load(std::memory_order_relaxed) == 0 &&
                    !inbox_full_.load(std::memory_order_acquire)) {
-            if (main == nullptr) return;   // leftovers that nothing will ever wake
+            if (main == nullptr || until_ != nullptr) return;   // nothing will ever wake what is left
             report_loop_exit(main);
             continue;
         }
@@ -126,6 +126,39 @@ void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
 void Hub::run(Fiber* main) {
     loop_until_dead(main, -1);
     kill_leftovers();
+}
+
+bool Hub::loop_done(const Fiber* main) const noexcept {
+    if (until_ != nullptr) return until_(until_arg_);
+    if (main != nullptr) return main->state == FiberState::dead;
+    if (serve_mode_) return !serving_;
+    return live_ == 0;
+}
+
+void Hub::serve() {
+    serve_mode_ = serving_ = true;
+    hold();   // fibers may be spawned onto this hub at any time: never LoopExit
+    loop_until_dead(nullptr, -1);
+    serve_mode_ = false;
+    kill_leftovers();
+}
+
+void Hub::shutdown_here(void* arg, std::uint64_t) {
+    auto* hub = static_cast<Hub*>(arg);
+    if (!hub->serving_) return;
+    hub->serving_ = false;
+    hub->release();
+}
+
+void Hub::shutdown() { post(shutdown_here, this, 0); }
+
+void Hub::run_until(bool (*done)(void*), void* arg) {
+    until_ = done;
+    until_arg_ = arg;
+    hold();   // what we wait for happens on other threads
+    loop_until_dead(nullptr, -1);
+    release();
+    until_ = nullptr;
 }
 
 // When main returns, what is still alive gets GreenletExit (so the destructors on its
@@ -141,7 +174,7 @@ void Hub::kill_leftovers() {
     for (Fiber* f : left) f->unref();
     loop_until_dead(nullptr, clock_ns() + kLeftoverGraceNs);
     if (live_ != 0)
-        std::fprintf(stderr, "gev: %zu fiber(s) still alive after main returned and they were killed:%s\n",
+        std::fprintf(stderr, "gev: hub %u: %zu fiber(s) still alive after they were killed at exit:%s\n", index_,
                      live_, describe_fibers().c_str());
 }
 

@@ -5,6 +5,7 @@
 #include "runtime/hub.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 namespace gev {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using detail::Fiber;
 using detail::FiberState;
 
-bool ended(const Greenlet<>& g) { return g.fiber()->state == FiberState::dead; }
+bool ended(const Greenlet<>& g) { return g.ready(); }
 
 // Registers one waiter per fiber still running; unregisters them on destruction.
 class WaitAll {
@@ -20,17 +21,29 @@ public:
     WaitAll(const std::vector<Greenlet<>>& gs, const std::vector<bool>& taken) : nodes_(gs.size()), gs_(gs) {
         Fiber* self = detail::current_fiber();
         for (std::size_t i = 0; i < gs.size(); ++i) {
-            if (taken[i] || ended(gs[i])) continue;
+            if (taken[i]) continue;
+            Fiber* f = gs[i].fiber();
+            std::lock_guard lock(f->observers);
+            if (f->ended.load(std::memory_order_relaxed)) continue;
             nodes_[i].fiber = self;
             nodes_[i].epoch = self->epoch;
-            gs[i].fiber()->joiners.push_back(&nodes_[i]);
+            f->joiners.push_back(&nodes_[i]);
         }
     }
     ~WaitAll() {
-        for (std::size_t i = 0; i < nodes_.size(); ++i) gs_[i].fiber()->joiners.remove(&nodes_[i]);
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            if (nodes_[i].fiber == nullptr) continue;
+            Fiber* f = gs_[i].fiber();
+            std::lock_guard lock(f->observers);
+            f->joiners.remove(&nodes_[i]);
+        }
     }
     void rearm(std::uint64_t epoch) {
-        for (auto& n : nodes_) n.epoch = epoch;
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            if (nodes_[i].fiber == nullptr) continue;
+            std::lock_guard lock(gs_[i].fiber()->observers);
+            nodes_[i].epoch = epoch;
+        }
     }
 
 private:
@@ -76,8 +89,10 @@ std::vector<Greenlet<>> joinall(const std::vector<Greenlet<>>& gs, MaybeDuration
     WaitAll wait(gs, taken);
     for (;;) {
         detail::Wake w = hub.park(detail::WaitReason{detail::WaitKind::object, "joinall", &gs}, deadline);
-        if (collect() || w == detail::Wake::timed_out) return done;
+        // Re-arm before looking: a fiber that ends on another hub after the look but
+        // before a late re-arm would wake us with a stale epoch, and we would sleep forever.
         wait.rearm(self->epoch);
+        if (collect() || w == detail::Wake::timed_out) return done;
     }
 }
 

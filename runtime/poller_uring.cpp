@@ -3,7 +3,7 @@
 // with the wait for completions. An op a kill, Timeout or deadline interrupts is
 // cancelled in the kernel (IORING_OP_ASYNC_CANCEL) and its fiber waits for the
 // cancellation to complete before its stack frame can be reused.
-// Modes ($GEV_URING_MODE, for measuring): "submit" hands every op to the kernel;
+// Modes ($GEV_URING_MODE, for measuring): "submit" (default) hands every op to the kernel;
 // "try" first makes the system call and submits only what would block; "poll" waits
 // for readiness (POLL_ADD) and then makes the call, as epoll does.
 #include "runtime/poller.hpp"
@@ -28,11 +28,13 @@ enum class Mode { submit, try_first, poll };
 char g_wake_tag;
 char g_cancel_tag;
 
+// "submit" is the default: on the echo benchmark it cost 0.66x the server CPU per
+// round trip of "try" and "poll" (perf/echo_bench.py, README "Performance").
 Mode mode_from_env() {
     const char* m = std::getenv("GEV_URING_MODE");
-    if (m != nullptr && std::strcmp(m, "submit") == 0) return Mode::submit;
+    if (m != nullptr && std::strcmp(m, "try") == 0) return Mode::try_first;
     if (m != nullptr && std::strcmp(m, "poll") == 0) return Mode::poll;
-    return Mode::try_first;
+    return Mode::submit;
 }
 
 class UringPoller final : public Poller {

@@ -3,10 +3,18 @@
 
 #include "runtime/sleep.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace gev {
 namespace detail {
 
 void run_main(Fiber* main, const RunOptions& options) {
+    unsigned n = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    if (n > 1) {
+        run_main_multi(main, options, n);
+        return;
+    }
     std::unique_ptr<Hub> hub;
     try {
         hub = std::make_unique<Hub>(options.poller, options.on_error);

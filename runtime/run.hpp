@@ -10,13 +10,17 @@
 namespace gev {
 
 struct RunOptions {
-    std::string poller;       // "io_uring" or "epoll"; empty: $GEV_POLLER, else the best that starts here
-    ErrorHandler on_error;    // where failed fibers are reported; empty: one line on stderr
+    std::string poller{};     // "io_uring" or "epoll"; empty: $GEV_POLLER, else the best that starts here
+    ErrorHandler on_error{};  // where failed fibers are reported; empty: one line on stderr.
+                              // With several hubs it is called from each hub's thread.
+    unsigned threads = 1;     // hubs, one per thread (0: one per CPU); main runs on hub 0
+    bool pin_cpus = false;    // pin hub i's thread to CPU i
 };
 
 namespace detail {
-// Runs the hub until `main` (which run() adopted) has ended; rethrows its failure.
+// Runs the hub(s) until `main` (which run() adopted) has ended; rethrows its failure.
 void run_main(Fiber* main, const RunOptions& options);
+void run_main_multi(Fiber* main, const RunOptions& options, unsigned hubs);
 }
 
 // Runs main() as a fiber on a new hub on this thread and returns its exit code (0 when
@@ -37,6 +41,10 @@ int run(F&& main, const RunOptions& options = {}) {
         return handle.value() ? static_cast<int>(*handle.value()) : 0;
     }
 }
+
+// How many hubs gev::run started (0 outside it), and which one runs the caller.
+unsigned hub_count() noexcept;
+unsigned hub_index() noexcept;
 
 // Replaces the current hub's error handler; returns the previous one.
 ErrorHandler set_error_handler(ErrorHandler handler);

@@ -1,0 +1,158 @@
+// runtime/multi.cpp — starting, running and stopping gev::run's extra hubs, and
+// spawn_on. Shutdown: main returns on hub 0, hub 0 kills its own leftovers, then asks
+// every other hub to kill its fibers (each gets the grace period) and keeps serving
+// its inbox until all have stopped; only then are the hubs destroyed.
+#include "runtime/multi.hpp"
+
+#include "runtime/greenlet.hpp"
+#include "runtime/hub.hpp"
+#include "runtime/run.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <thread>
+
+namespace gev::detail {
+namespace {
+
+void pin_to_cpu(unsigned i) {
+    unsigned n = std::thread::hardware_concurrency();
+    if (n == 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(i % n, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+void noop(void*, std::uint64_t) {}
+
+void adopt_remote(void* arg, std::uint64_t) {
+    auto* f = static_cast<Fiber*>(arg);
+    if (f->state != FiberState::dead) {   // not killed on its way here
+        f->hub->attach(f);
+        f->hub->make_ready(f);
+    }
+    f->unref();   // the post's reference
+}
+
+void hub_thread(Runtime& rt, const RunOptions& o, unsigned i, std::exception_ptr& failure) {
+    std::unique_ptr<Hub> hub;
+    try {
+        hub = std::make_unique<Hub>(o.poller, o.on_error);
+        hub->set_index(i);
+        hub->runtime = &rt;
+        if (o.pin_cpus) pin_to_cpu(i);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    {
+        std::lock_guard lock(rt.mu);
+        rt.hubs[i] = hub.get();
+        ++rt.started;
+    }
+    rt.cv.notify_all();
+    if (hub) hub->serve();
+    rt.stopped.fetch_add(1);
+    if (Hub* h0 = rt.hubs[0]) h0->post(noop, nullptr, 0);   // hub 0 re-checks whether all have stopped
+    std::unique_lock lock(rt.mu);
+    rt.cv.wait(lock, [&] { return rt.release_hubs; });
+}
+
+}  // namespace
+
+void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
+    Runtime rt;
+    rt.hubs.assign(n, nullptr);
+    std::unique_ptr<Hub> hub0;
+    try {
+        hub0 = std::make_unique<Hub>(o.poller, o.on_error);
+    } catch (...) {
+        main->unref();
+        throw;
+    }
+    hub0->runtime = &rt;
+    if (o.pin_cpus) pin_to_cpu(0);
+    std::vector<std::exception_ptr> failures(n);
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < n; ++i)
+        threads.emplace_back(hub_thread, std::ref(rt), std::cref(o), i, std::ref(failures[i]));
+    {
+        std::unique_lock lock(rt.mu);
+        rt.cv.wait(lock, [&] { return rt.started == n - 1; });
+        rt.hubs[0] = hub0.get();
+    }
+    std::exception_ptr failure;
+    for (auto& f : failures)
+        if (f && !failure) failure = f;
+    if (!failure) {
+        main->is_main = true;
+        main->hub = hub0.get();
+        main->id = next_fiber_id();
+        main->name = "main";
+        hub0->attach(main);
+        hub0->make_ready(main);
+        hub0->hold();   // other hubs may still wake main's fibers
+        hub0->run(main);
+        hub0->release();
+    } else {
+        main->unref();
+    }
+    for (unsigned i = 1; i < n; ++i)
+        if (rt.hubs[i] != nullptr) rt.hubs[i]->shutdown();
+    hub0->run_until([](void* a) {
+        auto* r = static_cast<Runtime*>(a);
+        return r->stopped.load() == r->hubs.size() - 1;
+    }, &rt);
+    {
+        std::lock_guard lock(rt.mu);
+        rt.release_hubs = true;
+    }
+    rt.cv.notify_all();
+    for (std::thread& t : threads) t.join();
+    hub0.reset();
+    if (failure) std::rethrow_exception(failure);
+    if (main->error && !main->ended_by_exit) std::rethrow_exception(main->error);
+}
+
+void spawn_fiber_on(Fiber* f, unsigned index, const SpawnOptions& opts) {
+    Hub* here = Hub::current();
+    if (here == nullptr) {
+        f->unref();
+        Hub::require("gev::spawn_on");
+    }
+    std::size_t n = here->runtime != nullptr ? here->runtime->hubs.size() : 1;
+    if (index >= n) {
+        f->unref();
+        throw_usage(std::errc::invalid_argument,
+                    "gev::spawn_on: no hub " + std::to_string(index) + " (gev::run has " + std::to_string(n) + ")");
+    }
+    Hub* target = here->runtime != nullptr ? here->runtime->hubs[index] : here;
+    if (target == here) {
+        spawn_fiber(f, opts);
+        return;
+    }
+    f->hub = target;
+    f->id = next_fiber_id();
+    f->stack_request = opts.stack_size;
+    if (!opts.name.empty()) f->name = opts.name;
+    f->ref();   // for the post
+    target->post(adopt_remote, f, 0);
+}
+
+}  // namespace gev::detail
+
+namespace gev {
+
+unsigned hub_count() noexcept {
+    detail::Hub* h = detail::Hub::current();
+    if (h == nullptr) return 0;
+    return h->runtime != nullptr ? static_cast<unsigned>(h->runtime->hubs.size()) : 1;
+}
+
+unsigned hub_index() noexcept {
+    detail::Hub* h = detail::Hub::current();
+    return h != nullptr ? h->index() : 0;
+}
+
+}  // namespace gev
