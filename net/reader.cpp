@@ -12,7 +12,13 @@ bool Reader::fill() {
     }
     std::size_t old = buf_.size();
     buf_.resize(old + chunk_);
-    std::size_t n = s_.recv(std::span<char>(buf_).subspan(old));
+    std::size_t n = 0;
+    try {
+        n = s_.recv(std::span<char>(buf_).subspan(old));
+    } catch (...) {   // a Timeout or kill: keep what was buffered, drop the empty room
+        buf_.resize(old);
+        throw;
+    }
     buf_.resize(old + n);
     return n > 0;
 }

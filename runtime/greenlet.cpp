@@ -102,6 +102,7 @@ void spawn_fiber_later(Fiber* f, Duration delay, const SpawnOptions& opts) {
     record_end(self, std::move(error));
     Hub* hub = self->hub;
     notify_death(self);
+    if (self->is_main) hub->leave_main(self);
     hub->reschedule(self);   // never returns for a dead fiber
     __builtin_unreachable();
 }

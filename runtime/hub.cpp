@@ -120,6 +120,10 @@ void Hub::reschedule(Fiber* self) noexcept {
     self->state = FiberState::running;
 }
 
+void Hub::leave_main(Fiber* self) noexcept {
+    switch_final(self, root_);
+}
+
 void Hub::raise_pending(Fiber* self) {
     if (!self->pending || std::uncaught_exceptions() != 0) return;
     std::exception_ptr e = std::move(self->pending);
@@ -177,7 +181,9 @@ void Hub::idle() {
 void Hub::arm(TimerNode* t, std::int64_t deadline_ns) { timers_.arm(t, deadline_ns); }
 
 std::int64_t Hub::deadline_after(Duration d) noexcept {
-    if (timers_.empty()) now_ = clock_ns();   // nothing has read the clock for this turn yet
+    // Read the clock: the turn's cached time is stale when the caller held the thread
+    // for a while (blocking work), and a deadline from it would fire early.
+    now_ = clock_ns();
     std::int64_t ns = d.count() < 0 ? 0 : d.count();
     if (ns > std::numeric_limits<std::int64_t>::max() - now_) return std::numeric_limits<std::int64_t>::max();
     return now_ + ns;

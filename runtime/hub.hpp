@@ -71,6 +71,9 @@ public:
     static void raise_pending(Fiber* self);
     // Switches away from the current fiber, whose state the caller has set.
     void reschedule(Fiber* self) noexcept;
+    // Ends the dead main fiber by returning to the hub's loop, so fibers that are still
+    // ready get GreenletExit at exit instead of running on after main.
+    [[noreturn]] void leave_main(Fiber* self) noexcept;
 
     // --- timers (owning thread) ---
     std::int64_t now() const noexcept { return now_; }

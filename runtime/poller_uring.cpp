@@ -75,11 +75,14 @@ public:
 
     int io(IoOp& op, std::int64_t deadline_ns) override {
         bool readiness = op.kind == IoKind::poll || op.kind == IoKind::connect || mode_ == Mode::poll;
-        if (mode_ != Mode::submit || readiness) {
+        FdState& s = fds_.at(op.fd);
+        // Try the call first unless submitting is the mode; and always when another fiber
+        // already has an operation in flight on this side: only waiting is exclusive.
+        IoOp* busy = s.waiter[op.dir()];
+        if (mode_ != Mode::submit || readiness || (busy != nullptr && busy != &op)) {
             int r = io_try(op);
             if (r != -EAGAIN) return r;
         }
-        FdState& s = fds_.at(op.fd);
         claim_side(s, op);
         struct Release {
             FdState& s;
@@ -103,6 +106,10 @@ public:
     void forget(int fd) noexcept override {
         FdState* s = fds_.find(fd);
         if (s == nullptr) return;
+        // An operation still in the submission queue has not resolved its fd yet: hand it
+        // to the kernel now, before the caller closes the number and it gets reused.
+        if ((s->waiter[0] != nullptr || s->waiter[1] != nullptr) && io_uring_sq_ready(&ring_) != 0)
+            io_uring_submit(&ring_);
         for (IoOp*& w : s->waiter) {
             if (w == nullptr) continue;
             cancel(*w);   // its fiber sees -ECANCELED: "closed by another fiber"

@@ -110,6 +110,12 @@ std::any switch_into(Fiber* target, std::any value, std::exception_ptr exception
     if (self->hub != nullptr) self->hub->detach(self);
     bool exited = error && is_greenlet_exit(error);
     Fiber* target = living_ancestor(self->parent);
+    // greenlet's rule for a parent that never ran: an exception kills it unstarted and
+    // goes on up; a result starts it, with the result as its argument.
+    while (error && target->kind == FiberKind::raw && target->state == FiberState::created) {
+        target->state = FiberState::dead;
+        target = living_ancestor(target->parent);
+    }
     Hub* hub = Hub::current();
     if (target == root_fiber() && hub != nullptr) {
         // The parent chain ends at the hub's own loop: nobody can receive the result.
@@ -127,6 +133,13 @@ std::any switch_into(Fiber* target, std::any value, std::exception_ptr exception
     }
     self->transfer.reset();
     error = nullptr;   // switch_final never returns: nothing on this frame may still own memory
+    if (target->kind == FiberKind::raw && target->ctx == nullptr) {
+        try {
+            start(target);
+        } catch (...) {
+            die("could not start " + target->display_name() + ": " + describe(std::current_exception()));
+        }
+    }
     target->state = FiberState::running;
     switch_final(self, target);
 }

@@ -261,7 +261,7 @@ TEST_CASE("closing a socket another fiber waits on wakes it with SocketError EBA
 // Found under io_uring: the waiter's SQE is still queued when close() runs, so it is
 // submitted later against whatever the fd number means by then.
 TEST_CASE("a recv cut short by close() in the turn it parked never reads from a socket reusing its fd",
-          "[net][errors][!mayfail]") {
+          "[net][errors]") {
     run([] {
         auto [c, s] = tcp_pair();
         int old_fd = s.fileno();
@@ -316,7 +316,7 @@ TEST_CASE("two fibers receiving on one socket at once: the second gets Concurren
 // Found under io_uring ("submit" mode): every send parks while its SQE is in flight,
 // so a second sender gets ConcurrentObjectUseError though neither had to wait.
 TEST_CASE("two fibers sending on one socket with room to spare both succeed: only waiting is exclusive",
-          "[net][errors][!mayfail]") {
+          "[net][errors]") {
     run([] {
         Socket a(AF_INET, SOCK_DGRAM), b(AF_INET, SOCK_DGRAM);
         a.bind(Address("127.0.0.1", 0));

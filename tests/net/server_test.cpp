@@ -342,7 +342,7 @@ TEST_CASE("DatagramServer echoes each datagram to its sender", "[net][server][ud
 // second handler replying at the same moment gets ConcurrentObjectUseError and its
 // reply is lost (see "two fibers sending ..." in errors_test.cpp).
 TEST_CASE("DatagramServer handlers replying at the same time all get their replies out",
-          "[net][server][udp][!mayfail]") {
+          "[net][server][udp]") {
     run([] {
         DatagramServer server(kAnyPort, echo_datagram);
         server.start();
