@@ -11,6 +11,7 @@
 
 #include "net/net.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/debug.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/greenlet.hpp"
 #include "runtime/joinall.hpp"
@@ -21,3 +22,4 @@
 #include "runtime/stack_pool.hpp"
 #include "runtime/threadpool.hpp"
 #include "runtime/timeout.hpp"
+#include "sync/sync.hpp"

@@ -6,6 +6,7 @@
 #include "runtime/sleep.hpp"
 
 #include "runtime/run.hpp"
+#include "sync/pool.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -84,6 +85,12 @@ void spawn_handler(const std::shared_ptr<State>& st, Socket conn, Address peer) 
         } done{*st};
         st->handler(std::move(c), a);
     };
+    if (Group* pool = st->options.pool) {
+        auto g = pool->spawn(body, std::move(conn), peer);   // may park: outside st->mu
+        std::lock_guard lock(st->mu);                        // g has not run yet
+        st->handlers.emplace(g.id(), g);
+        return;
+    }
     // The accepted fd was never waited on here, so it may go to another hub as it is.
     unsigned target = st->hubs > 1 ? st->next_hub++ % st->hubs : gev::hub_index();
     std::lock_guard lock(st->mu);
@@ -117,6 +124,10 @@ void accept_loop(const std::shared_ptr<State>& st) {
             }
             std::lock_guard lock(st->mu);
             st->slot_waiters.remove(&w);
+            continue;
+        }
+        if (st->options.pool != nullptr && st->options.pool->full()) {
+            st->options.pool->wait_available();   // gevent stops accepting while the pool is full
             continue;
         }
         if (++burst > st->options.accepts_per_turn) {

@@ -15,6 +15,10 @@
 #include <memory>
 #include <optional>
 
+namespace gev {
+class Group;
+}
+
 namespace gev::net {
 
 using StreamHandler = std::function<void(Socket, Address)>;
@@ -29,6 +33,10 @@ struct ServerOptions {
     // hands the connections to the hubs in turn.
     unsigned threads = 1;
     bool handoff = false;
+    // gevent's spawn=pool: handlers are spawned into this Group or Pool (which must
+    // outlive the server), on the accepting hub; while a Pool is full the acceptor
+    // stops accepting until one of its members ends.
+    Group* pool = nullptr;
 };
 
 class StreamServer {

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """perf/echo_bench.py — echo servers side by side, interleaved (A B C A B C ...): the
-plain epoll C server (the floor) and gev's echo_server on each poller. Server pinned to
-core 0, load generator to core 1. Primary figure: server CPU time per round trip.
-Run: perf/echo_bench.py [--build build] [--rounds 3] [--seconds 2] [--configs 100x64,...]"""
+plain C servers (epoll: the CPU floor; blocking, thread per connection: the latency
+floor), gev's echo_server on each poller (and on 2 hubs), and the Go and gevent peers
+when perf/run found them. Server pinned to core 0, load generator (perf/loadgen) to
+core 1; a 2-hub server gets both cores and shares core 1 with the load. Primary figure:
+server CPU time per round trip. perf/suite.py imports servers() and one().
+Run: perf/echo_bench.py [--build build] [--rounds 3] [--seconds 2] [--configs 100x64,...]
+     ECHO_BENCH_URING_MODES=try,poll adds gev's io_uring modes; GO_PEER / GEVENT_PYTHON
+     name the peers (perf/run sets them)."""
 import argparse
 import os
 import re
@@ -21,7 +26,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_listening(port, proc, timeout=5.0):
+def wait_listening(port, proc, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -34,40 +39,63 @@ def wait_listening(port, proc, timeout=5.0):
     raise RuntimeError("server did not listen")
 
 
-def servers(build):
+class Server:
+    """How to start one echo server: argv for a port, extra environment, the cores it
+    may use, and the configurations it takes part in (None: all)."""
+
+    def __init__(self, argv, env=None, cpus="0", only=None):
+        self.argv, self.env, self.cpus, self.only = argv, env or {}, cpus, only
+
+    def takes(self, conns):
+        return self.only is None or conns in self.only
+
+
+def servers(build, go_peer=None, gevent_python=None):
+    """The servers available in this build, in run order (the floor first)."""
     out = {}
-    c = os.path.join(build, "perf", "epoll_echo")
-    if os.path.exists(c):
-        out["c_epoll"] = (lambda port: [c, str(port)], {})
+    perf = os.path.join(build, "perf")
+    if os.path.exists(os.path.join(perf, "epoll_echo")):
+        out["c_epoll"] = Server(lambda p: [os.path.join(perf, "epoll_echo"), str(p)])
+    if os.path.exists(os.path.join(perf, "blocking_echo")):   # thread per connection: 1 connection only
+        out["c_blocking"] = Server(lambda p: [os.path.join(perf, "blocking_echo"), str(p)], only={1})
     gev = os.path.join(build, "examples", "echo_server")
-    out["gev_epoll"] = (lambda port: [gev, "--port", str(port), "--quiet"], {"GEV_POLLER": "epoll"})
-    out["gev_uring"] = (lambda port: [gev, "--port", str(port), "--quiet"], {"GEV_POLLER": "io_uring"})
-    extra = os.environ.get("ECHO_BENCH_URING_MODES", "")   # e.g. "try,poll"
-    for mode in filter(None, extra.split(",")):
-        out["gev_uring_" + mode] = (lambda port: [gev, "--port", str(port), "--quiet"],
-                                    {"GEV_POLLER": "io_uring", "GEV_URING_MODE": mode})
+    gev_argv = lambda p: [gev, "--port", str(p), "--quiet"]   # noqa: E731
+    out["gev_epoll"] = Server(gev_argv, {"GEV_POLLER": "epoll"})
+    out["gev_uring"] = Server(gev_argv, {"GEV_POLLER": "io_uring"})
+    for mode in filter(None, os.environ.get("ECHO_BENCH_URING_MODES", "").split(",")):
+        out["gev_uring_" + mode] = Server(gev_argv, {"GEV_POLLER": "io_uring", "GEV_URING_MODE": mode})
+    out["gev_uring_2hubs"] = Server(lambda p: gev_argv(p) + ["--threads", "2"], {"GEV_POLLER": "io_uring"},
+                                    cpus="0,1", only={100, 1000})
+    if go_peer:
+        out["go"] = Server(lambda p: [go_peer, "echo", "--port", str(p)], {"GOMAXPROCS": "1"})
+    if gevent_python:
+        script = os.path.join(ROOT, "perf", "peers", "gevent_peer.py")
+        out["gevent"] = Server(lambda p: [gevent_python, script, "echo", "--port", str(p)])
     return out
 
 
-def one(build, name, spec, conns, size, seconds):
-    argv_for, env_extra = spec
+def one(build, name, server, conns, size, seconds, warmup=0.3):
+    """One load run against a fresh server; returns loadgen's key=value figures or None."""
     port = free_port()
-    env = dict(os.environ, **env_extra)
-    srv = subprocess.Popen(["taskset", "-c", "0"] + argv_for(port), env=env,
+    env = dict(os.environ, **server.env)
+    srv = subprocess.Popen(["taskset", "-c", server.cpus] + server.argv(port), env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_listening(port, srv)
         load = subprocess.run([os.path.join(build, "perf", "loadgen"), "--port", str(port), "--connections",
-                               str(conns), "--size", str(size), "--seconds", str(seconds), "--warmup", "0.3",
+                               str(conns), "--size", str(size), "--seconds", str(seconds), "--warmup", str(warmup),
                                "--server-pid", str(srv.pid), "--cpu", "1"],
-                              capture_output=True, text=True, timeout=seconds + 30)
+                              capture_output=True, text=True, timeout=seconds + 60)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        print(f"  echo {name} {conns}x{size}: FAILED {e}", file=sys.stderr)
+        return None
     finally:
         srv.kill()
         srv.wait()
     line = load.stdout.strip()
     kv = dict(re.findall(r"(\w+)=([\d.]+)", line))
     if load.returncode != 0 or not kv:
-        print(f"  {name}: FAILED {line} {load.stderr.strip()}", file=sys.stderr)
+        print(f"  echo {name} {conns}x{size}: FAILED {line} {load.stderr.strip()}", file=sys.stderr)
         return None
     return {k: float(v) for k, v in kv.items()}
 
@@ -79,14 +107,13 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--configs", default="100x64,100x4096,1000x64,1x64")
     a = ap.parse_args()
-    srvs = servers(a.build)
-    results = []
+    srvs = servers(a.build, os.environ.get("GO_PEER"), os.environ.get("GEVENT_PYTHON"))
     for cfg in a.configs.split(","):
         conns, size = map(int, cfg.split("x"))
-        samples = {n: [] for n in srvs}
+        samples = {n: [] for n, s in srvs.items() if s.takes(conns)}
         for _ in range(a.rounds):
-            for n, spec in srvs.items():   # interleaved: A B C A B C
-                r = one(a.build, n, spec, conns, size, a.seconds)
+            for n in samples:   # interleaved: A B C A B C
+                r = one(a.build, n, srvs[n], conns, size, a.seconds)
                 if r:
                     samples[n].append(r)
         floor = samples.get("c_epoll")
@@ -104,7 +131,6 @@ def main():
             if floor_cpu:
                 row += f" cpu_ratio={med / floor_cpu:.2f} p50_ratio={p50 / floor_p50:.2f}"
             print(row, flush=True)
-            results.append(row)
 
 
 if __name__ == "__main__":

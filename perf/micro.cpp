@@ -1,10 +1,15 @@
 // perf/micro.cpp — the runtime's micro benchmarks, one line each:
 //   name n=N ns_per_op=X [more key=value]
-// Each benchmark runs --rounds times (default 5) and reports the median and the minimum.
+// Each benchmark runs --warmup times untimed, then --rounds times (default 5), and reports
+// the median and the minimum.
 // context_raw is the in-run floor: a bare Boost.Context resume loop, the cost of one
 // switch with nothing around it; switch_raw is greenlet ping-pong measured the same way.
-// Run: build/perf/micro [--scale F] [--rounds R] [--only NAME]
+// spawn_on_rt crosses to a second hub and back; eventfd_pingpong is its OS floor (two
+// plain threads that sleep in read() and wake each other with write(), as an idle hub
+// sleeps in its poller and is woken through an eventfd). perf/micro_sync has the sync/ ones.
+// Run: build/perf/micro [--scale F] [--rounds R] [--only NAME] [--warmup W]
 #include "gev.hpp"
+#include "perf/bench_util.hpp"
 
 #include <boost/context/detail/fcontext.hpp>
 
@@ -15,6 +20,8 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <sys/eventfd.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -23,15 +30,9 @@ namespace bctx = boost::context::detail;
 
 namespace {
 
-double g_scale = 1.0;
-int g_rounds = 5;
-const char* g_only = nullptr;
-
-std::size_t scaled(std::size_t n) { return std::max<std::size_t>(1, static_cast<std::size_t>(n * g_scale)); }
-
-double now_ns() {
-    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using perf::bench;
+using perf::now_ns;
+using perf::scaled;
 
 long rss_kib() {
     long pages = 0, rss = 0;
@@ -40,17 +41,6 @@ long rss_kib() {
         std::fclose(f);
     }
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-// Runs `once` (which returns ns per op) for every round and prints median and min.
-void bench(const char* name, std::size_t n, const std::function<double()>& once, const std::string& extra = "") {
-    if (g_only != nullptr && std::strcmp(g_only, name) != 0) return;
-    std::vector<double> v;
-    for (int r = 0; r < g_rounds; ++r) v.push_back(once());
-    std::sort(v.begin(), v.end());
-    std::printf("%s n=%zu ns_per_op=%.2f min=%.2f rounds=%d%s\n", name, n, v[v.size() / 2], v.front(), g_rounds,
-                extra.c_str());
-    std::fflush(stdout);
 }
 
 void raw_entry(bctx::transfer_t t) {
@@ -176,14 +166,60 @@ double idle_many(std::size_t n, double* kib_per_fiber, double* create_ms) {
     return ns;
 }
 
+// A round trip to a second hub: spawn_on(1, f) then get(); the first hub parks until the
+// other hub's wake-up comes back through its inbox. Two cross-hub hand-offs per op.
+// Stops after 2 s even short of n (each wake-up waits for the OS to run the other thread).
+std::size_t g_done = 0;
+double spawn_on_rt(std::size_t n) {
+    double ns = 0;
+    gev::RunOptions o;
+    o.threads = 2;
+    gev::run([&] {
+        gev::spawn_on(1, [] {}).get();   // the second hub is up and warm
+        double t0 = now_ns();
+        std::size_t i = 0;
+        while (i < n) {
+            gev::spawn_on(1, [] {}).get();
+            if ((++i & 63) == 0 && now_ns() - t0 > 2e9) break;
+        }
+        ns = (now_ns() - t0) / i;
+        g_done = i;
+    }, o);
+    return ns;
+}
+
+// Two threads bounce a token through two eventfds; per one-way hand-off. Bounded like
+// spawn_on_rt (2 s).
+double eventfd_pingpong(std::size_t n) {
+    int to_peer = eventfd(0, EFD_CLOEXEC), to_main = eventfd(0, EFD_CLOEXEC);
+    std::uint64_t v = 1;
+    std::thread peer([&] {
+        std::uint64_t x;
+        while (read(to_peer, &x, sizeof x) == sizeof x && x != 2) {
+            std::uint64_t one = 1;
+            if (write(to_main, &one, sizeof one) != sizeof one) break;
+        }
+    });
+    double t0 = now_ns();
+    std::size_t i = 0;
+    while (i < n) {
+        if (write(to_peer, &v, sizeof v) != sizeof v || read(to_main, &v, sizeof v) != sizeof v) break;
+        if ((++i & 63) == 0 && now_ns() - t0 > 2e9) break;
+    }
+    double ns = (now_ns() - t0) / (2.0 * i);
+    std::uint64_t stop = 2;
+    if (write(to_peer, &stop, sizeof stop) != sizeof stop) std::perror("eventfd_pingpong");
+    peer.join();
+    close(to_peer);
+    close(to_main);
+    g_done = i;
+    return ns;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--scale")) g_scale = std::atof(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--rounds")) g_rounds = std::max(1, std::atoi(argv[i + 1]));
-        else if (!std::strcmp(argv[i], "--only")) g_only = argv[i + 1];
-    }
+    perf::parse_args(argc, argv);
     std::size_t sw = scaled(10'000'000);
     bench("context_raw", sw, [&] { return context_raw(sw); });
     bench("switch_raw", sw, [&] { return switch_raw(sw); });
@@ -199,8 +235,13 @@ int main(int argc, char** argv) {
     bench("sleep_100k", sl, [&] { return sleep_many(sl); });
     std::size_t tc = scaled(1'000'000);
     bench("timeout_churn", tc, [&] { return timeout_churn(tc, scaled(100'000)); });
+    std::size_t rt = scaled(50'000);
+    auto done = [] { return " done=" + std::to_string(g_done); };
+    bench("spawn_on_rt", rt, [&] { return spawn_on_rt(rt); }, done);
+    std::size_t ef = scaled(200'000);
+    bench("eventfd_pingpong", ef, [&] { return eventfd_pingpong(ef); }, done);
     std::size_t idle = scaled(1'000'000);
-    if (g_only == nullptr || !std::strcmp(g_only, "idle_1m")) {
+    if (perf::want("idle_1m")) {
         // A million parked fibers, twice: the first round maps fresh stacks (on this VM
         // every first touch of a page costs ~10 us), the second reuses the warm pool.
         for (const char* phase : {"cold", "warm"}) {

@@ -5,6 +5,7 @@
 #include "runtime/fiber.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/overflow.hpp"
 
 #include <boost/context/detail/fcontext.hpp>
 
@@ -49,8 +50,12 @@ struct ThreadState {
 #if GEV_TSAN
         root->tsan_fiber = __tsan_get_current_fiber();
 #endif
+        install_overflow_handler();
     }
-    ~ThreadState() { root->unref(); }
+    ~ThreadState() {
+        remove_overflow_handler();
+        root->unref();
+    }
 };
 
 [[gnu::tls_model("initial-exec")]] thread_local EhGlobals* t_eh = nullptr;
@@ -81,13 +86,6 @@ ThreadState& thread_state() {
     return *t_state;
 }
 
-void die_overflow(const Fiber* f) noexcept {
-    char msg[160];
-    std::snprintf(msg, sizeof msg, "stack overflow in %s (stack %p..%p, %zu bytes)",
-                  f->display_name().c_str(), static_cast<void*>(f->stack.base),
-                  static_cast<void*>(f->stack.top()), f->stack.size);
-    die(msg);
-}
 
 // Runs in the fiber that has just been resumed: records where the previous fiber
 // stopped, or recycles it if it has ended, then restores this fiber's exception state.
@@ -133,9 +131,11 @@ void fiber_entry(bctx::transfer_t t) noexcept {
 inline void leave(Fiber* from, Fiber* to) noexcept {
     // Where this frame sits tells whether the fiber ran past its stack (an unguarded
     // stack would otherwise overwrite its neighbour silently).
+    // (Compared as integers: a stack pointer already past the base is caught too.)
     char here;
-    if (from->stack.base != nullptr && static_cast<std::size_t>(&here - from->stack.base) < kStackRedZone)
-        die_overflow(from);
+    auto sp = reinterpret_cast<std::uintptr_t>(&here);
+    if (from->stack.base != nullptr && sp < reinterpret_cast<std::uintptr_t>(from->stack.base) + kStackRedZone)
+        die_stack_overflow(from, nullptr, sp);
     from->eh_caught = t_eh->caught;
     from->eh_uncaught = t_eh->uncaught;
     t_current = to;

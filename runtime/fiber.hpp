@@ -81,6 +81,8 @@ public:
     std::uint64_t id = 0;
     WaitReason reason;
     std::int64_t wait_deadline = -1;  // for reports: when the current park times out
+    const void* spawn_site = nullptr; // for reports: the return address of the spawn call
+    std::int64_t spawn_ns = 0;        // for reports: the hub's clock when it was spawned
     std::uint64_t death_seq = 0;      // completion order, for joinall
 
     // An exception to raise at the next resumption point (kill, Timeout, LoopExit,

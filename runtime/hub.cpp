@@ -2,6 +2,7 @@
 #include "runtime/hub.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/monitor.hpp"
 #include "runtime/threadpool_impl.hpp"
 
 #include <algorithm>
@@ -44,6 +45,7 @@ Hub::Hub(const std::string& poller, ErrorHandler on_error) : root_(root_fiber())
 }
 
 Hub::~Hub() {
+    unmonitor_hub(this);
     pool_.reset();   // joins the workers before the inbox they post to goes
     t_hub = nullptr;
 }
@@ -105,6 +107,7 @@ Fiber* Hub::pop_ready() noexcept {
             }
         }
         f->state = FiberState::running;
+        switches_.store((switches_.load(std::memory_order_relaxed) | 1) + 2, std::memory_order_relaxed);
         return f;
     }
     return nullptr;
@@ -239,6 +242,7 @@ bool Hub::drain_inbox() noexcept {
 
 void Hub::attach(Fiber* f) noexcept {
     f->attached = true;
+    f->spawn_ns = now_;
     f->all_prev = nullptr;
     f->all_next = all_;
     if (all_ != nullptr) all_->all_prev = f;

@@ -88,6 +88,11 @@ public:
     std::size_t live() const noexcept { return live_; }
     // One line per live fiber but the current one: name, state and wait reason.
     std::string describe_fibers(const Fiber* skip = nullptr) const;
+    // The live fibers, newest first, linked by all_next (owning thread; for dumps).
+    const Fiber* fibers() const noexcept { return all_; }
+    // For the watchdog (monitor.cpp), readable from any thread: bumped by 2 at every
+    // dispatch of a fiber; bit 0 is set while a fiber (not the hub's own loop) runs.
+    std::uint64_t watch_word() const noexcept { return switches_.load(std::memory_order_relaxed); }
 
     // --- cross-thread (any thread) ---
     // Runs fn(arg, n) on this hub's thread at its next turn.
@@ -158,6 +163,11 @@ private:
     void* until_arg_ = nullptr;
     std::atomic<bool> sleeping_{false};
     std::atomic<int> keepalive_{0};
+    std::atomic<std::uint64_t> switches_{0};   // see watch_word(); stored by the owning thread only
 };
+
+// The wording of describe_fibers, for fiber dumps (debug.cpp): "parked", "recv fd 7".
+const char* describe_state(FiberState s) noexcept;
+std::string describe_wait(const Fiber* f, std::int64_t now);
 
 }  // namespace gev::detail

@@ -61,6 +61,9 @@ std::string format_reason(const Fiber* f, std::int64_t now) {
 
 }  // namespace
 
+const char* describe_state(FiberState s) noexcept { return state_name(s); }
+std::string describe_wait(const Fiber* f, std::int64_t now) { return format_reason(f, now); }
+
 std::string Hub::describe_fibers(const Fiber* skip) const {
     std::string out;
     std::int64_t now = clock_ns();
@@ -96,6 +99,7 @@ void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
         if (loop_done(main)) return;
         if (Fiber* next = pop_ready()) {
             switch_to(root_, next);
+            switches_.store(switches_.load(std::memory_order_relaxed) & ~std::uint64_t{1}, std::memory_order_relaxed);
             continue;
         }
         if (!idlers_.empty()) {

@@ -6,6 +6,7 @@
 
 #include "runtime/greenlet.hpp"
 #include "runtime/hub.hpp"
+#include "runtime/monitor.hpp"
 #include "runtime/run.hpp"
 
 #include <pthread.h>
@@ -52,7 +53,10 @@ void hub_thread(Runtime& rt, const RunOptions& o, unsigned i, std::exception_ptr
         ++rt.started;
     }
     rt.cv.notify_all();
-    if (hub) hub->serve();
+    if (hub) {
+        monitor_hub(hub.get(), o.monitor);
+        hub->serve();
+    }
     rt.stopped.fetch_add(1);
     if (Hub* h0 = rt.hubs[0]) h0->post(noop, nullptr, 0);   // hub 0 re-checks whether all have stopped
     std::unique_lock lock(rt.mu);
@@ -93,6 +97,7 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
         hub0->attach(main);
         hub0->make_ready(main);
         hub0->hold();   // other hubs may still wake main's fibers
+        monitor_hub(hub0.get(), o.monitor);
         hub0->run(main);
         hub0->release();
     } else {
@@ -116,6 +121,7 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
 }
 
 void spawn_fiber_on(Fiber* f, unsigned index, const SpawnOptions& opts) {
+    const void* site = __builtin_return_address(0);
     Hub* here = Hub::current();
     if (here == nullptr) {
         f->unref();
@@ -130,8 +136,10 @@ void spawn_fiber_on(Fiber* f, unsigned index, const SpawnOptions& opts) {
     Hub* target = here->runtime != nullptr ? here->runtime->hubs[index] : here;
     if (target == here) {
         spawn_fiber(f, opts);
+        f->spawn_site = site;
         return;
     }
+    f->spawn_site = site;
     f->hub = target;
     f->id = next_fiber_id();
     f->stack_request = opts.stack_size;

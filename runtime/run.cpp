@@ -1,6 +1,7 @@
 // runtime/run.cpp — gev::run, sleep, idle and the per-hub settings.
 #include "runtime/run.hpp"
 
+#include "runtime/monitor.hpp"
 #include "runtime/sleep.hpp"
 
 #include <algorithm>
@@ -28,6 +29,7 @@ void run_main(Fiber* main, const RunOptions& options) {
     main->name = "main";
     hub->attach(main);
     hub->make_ready(main);
+    monitor_hub(hub.get(), options.monitor);
     hub->run(main);
     hub.reset();
     if (main->error && !main->ended_by_exit) std::rethrow_exception(main->error);

@@ -4,6 +4,7 @@
 #include "runtime/greenlet.hpp"
 #include "runtime/hub.hpp"
 
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -15,6 +16,8 @@ struct RunOptions {
                               // With several hubs it is called from each hub's thread.
     unsigned threads = 1;     // hubs, one per thread (0: one per CPU); main runs on hub 0
     bool pin_cpus = false;    // pin hub i's thread to CPU i
+    std::optional<bool> monitor{};  // blocked-hub watchdog; unset: $GEV_MONITOR, else on
+                                    // in debug builds (see README "Debugging")
 };
 
 namespace detail {

@@ -3,6 +3,8 @@
 // std::lock_guard works.
 #pragma once
 
+#include <sched.h>
+
 #include <atomic>
 
 namespace gev::detail {
@@ -10,8 +12,13 @@ namespace gev::detail {
 class SpinLock {
 public:
     void lock() noexcept {
-        while (held_.exchange(true, std::memory_order_acquire))
-            while (held_.load(std::memory_order_relaxed)) relax();
+        // Spin briefly; if the holder's thread has been descheduled (more runnable threads
+        // than cores), give the CPU back instead of burning a whole time slice.
+        for (int spins = 0; held_.exchange(true, std::memory_order_acquire);)
+            while (held_.load(std::memory_order_relaxed)) {
+                if (++spins < 128) relax();
+                else sched_yield();
+            }
     }
     bool try_lock() noexcept { return !held_.exchange(true, std::memory_order_acquire); }
     void unlock() noexcept { held_.store(false, std::memory_order_release); }

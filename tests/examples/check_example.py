@@ -5,6 +5,9 @@ import subprocess
 import sys
 import time
 
+import check_queues
+import check_threads
+
 G, O = "\x1b[32;1m", "\x1b[0m"
 BAOZI = ["--->starting eating baozi...", "--->starting eating baozi..."]
 for n in range(1, 6):
@@ -44,6 +47,10 @@ def check(name, argv):
         t_sync = float(lines[10].split()[1])
         t_async = float(lines[22].split()[1])
         expect(t_sync >= 0.44 and t_async < t_sync / 3, f"sync {t_sync} s vs async {t_async} s", out)
+    elif name in check_threads.CHECKS:
+        check_threads.CHECKS[name](lines, lambda cond, what: expect(cond, what, out))
+    elif name in check_queues.CHECKS:
+        check_queues.CHECKS[name](lines, lambda cond, what: expect(cond, what, out))
     else:
         expect(False, f"no check for {name}", out)
 

@@ -1,0 +1,125 @@
+// monkey/wait.cpp — parking a fiber until fds are ready. One fd waits in the hub's
+// poller (a transient registration: nothing stays registered once the wait ends, so a
+// close the hooks never see cannot leave a stale entry there). Several fds, or one fd
+// a second fiber already waits on in the same direction (the poller allows one waiter
+// per side), wait on a private epoll set that is itself waited on in the hub's poller;
+// this is the one place outside the runtime's backends that uses epoll directly.
+#include "monkey/wait.hpp"
+
+#include "monkey/original.hpp"
+#include "runtime/errors.hpp"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <limits>
+
+namespace gev::monkey::detail {
+namespace {
+
+using gev::detail::IoKind;
+using gev::detail::IoOp;
+
+// How often a fiber on a private epoll set looks whether its fd was closed: closing
+// an fd does not wake an epoll set that watches it.
+constexpr std::int64_t kRecheckNs = 50'000'000;
+
+std::int64_t now_ns() noexcept { return gev::detail::clock_ns(); }
+
+// Waits in the real poll(2): the thread blocks, as the call it stands for would have.
+int wait_blocking(int fd, short events, std::int64_t deadline) noexcept {
+    for (;;) {
+        int ms = -1;
+        if (deadline >= 0) {
+            std::int64_t left = deadline - now_ns();
+            if (left <= 0) return ETIMEDOUT;
+            ms = static_cast<int>(std::min<std::int64_t>((left + 999'999) / 1'000'000, std::numeric_limits<int>::max()));
+        }
+        pollfd p{fd, events, 0};
+        int n = original::poll(&p, 1, ms);
+        if (n > 0) return 0;
+        if (n < 0 && errno != EINTR) return 0;   // let the real call report it
+    }
+}
+
+// One fd that another fiber already waits on: a private epoll set, re-checking
+// every kRecheckNs whether the fd was closed.
+int wait_shared(Hub& hub, int fd, short events, std::int64_t deadline, const FdView& v) {
+    pollfd p{fd, events, 0};
+    for (;;) {
+        std::int64_t step = now_ns() + kRecheckNs;
+        bool last = deadline >= 0 && deadline <= step;
+        int r = wait_many(hub, &p, 1, last ? deadline : step);
+        if (v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
+        if (r == 0) return 0;
+        if (r != ETIMEDOUT) return wait_blocking(fd, events, deadline);
+        if (last) return ETIMEDOUT;
+        pollfd now{fd, events, 0};
+        if (original::poll(&now, 1, 0) != 0) return 0;
+    }
+}
+
+}  // namespace
+
+std::int64_t deadline_in(Hub* hub, std::int64_t ns) noexcept {
+    if (ns < 0) return -1;
+    if (hub != nullptr) return hub->deadline_after(std::chrono::nanoseconds(ns));
+    std::int64_t now = now_ns();
+    return ns > std::numeric_limits<std::int64_t>::max() - now ? std::numeric_limits<std::int64_t>::max() : now + ns;
+}
+
+int wait_fd(Hub* hub, int fd, short events, std::int64_t deadline, const FdView& v) {
+    if (hub == nullptr) return wait_blocking(fd, events, deadline);
+    IoOp op;
+    op.kind = IoKind::poll;
+    op.fd = fd;
+    op.flags = events;
+    op.transient = true;
+    int r;
+    try {
+        r = hub->poller().io(op, deadline);
+    } catch (const ConcurrentObjectUseError&) {
+        return wait_shared(*hub, fd, events, deadline, v);
+    }
+    if (r == -ETIMEDOUT) return ETIMEDOUT;
+    if (r == -ECANCELED && v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
+    return 0;   // ready, or an error the real call will report
+}
+
+int wait_many(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return errno;
+    struct Close {
+        Hub& hub;
+        int ep;
+        ~Close() {
+            hub.poller().forget(ep);
+            original::close(ep);
+        }
+    } close{hub, ep};
+    for (nfds_t i = 0; i < n; ++i) {
+        if (fds[i].fd < 0) continue;
+        epoll_event ev{};
+        ev.events = static_cast<std::uint16_t>(fds[i].events);   // POLL* and EPOLL* bits agree on Linux
+        ev.data.u64 = i;
+        if (::epoll_ctl(ep, EPOLL_CTL_ADD, fds[i].fd, &ev) == 0 || errno != EEXIST) continue;
+        for (nfds_t j = 0; j < i; ++j)   // the same fd twice: watch the union
+            if (fds[j].fd == fds[i].fd) ev.events |= static_cast<std::uint16_t>(fds[j].events);
+        ::epoll_ctl(ep, EPOLL_CTL_MOD, fds[i].fd, &ev);
+    }
+    IoOp op;
+    op.kind = IoKind::poll;
+    op.fd = ep;
+    op.flags = POLLIN;
+    op.transient = true;
+    int r = hub.poller().io(op, deadline);
+    return r == -ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+void park_until(Hub& hub, std::int64_t deadline) {
+    hub.park(gev::detail::WaitReason{gev::detail::WaitKind::sleep, "sleep"}, deadline);
+}
+
+}  // namespace gev::monkey::detail

@@ -1,0 +1,115 @@
+"""perf/catalog.py — what perf/run measures and against which goal: the micro benchmark
+rows (which program prints which figure for each column), the echo configurations and
+their goals (issues 2, 3 and 5), and the callgrind list. perf/suite.py runs it,
+perf/report.py renders it; neither knows a benchmark by name."""
+
+# Columns of the micro table, in order. A program key names how suite.py starts it.
+COLUMNS = [("gev", "gev"), ("boost_context", "raw Boost.Context"), ("boost_fiber", "Boost.Fiber"),
+           ("go", "Go"), ("gevent", "gevent"), ("threads", "plain threads")]
+
+
+class Probe:
+    """One figure: run `prog` with `--only bench`, read `field` from the line named
+    `bench` (whose other key=value pairs match `match`)."""
+
+    def __init__(self, prog, bench, field="ns_per_op", match=None):
+        self.prog, self.bench, self.field, self.match = prog, bench, field, match or {}
+
+
+class Goal:
+    """`kind` "abs": gev's median <= limit; "ratio": gev / the ref column <= limit.
+    `vs_ref`: an absolute goal that was set as a fraction of the ref column's figure on
+    a quieter day (issue 2's Go numbers); it is checked against this run's ref too, since
+    absolute times here move 2-3x with the load."""
+
+    def __init__(self, kind, limit, text, vs_ref=None):
+        self.kind, self.limit, self.text, self.vs_ref = kind, limit, text, vs_ref
+
+
+class Row:
+    """`scale` multiplies the run's size factor for this row's programs."""
+
+    def __init__(self, key, label, unit, probes, ref=None, goal=None, scale=1.0):
+        self.key, self.label, self.unit, self.probes, self.ref, self.goal = key, label, unit, probes, ref, goal
+        self.scale = scale
+
+
+def _std(bench, gev_prog="micro", fiber=True, gevent=True, go="go1", field="ns_per_op", match=None):
+    p = {"gev": Probe(gev_prog, bench, field, match)}
+    if fiber:
+        p["boost_fiber"] = Probe("fiber", bench, field)
+    if go:
+        p["go"] = Probe(go, bench, field)
+    if gevent:
+        p["gevent"] = Probe("gevent", bench, field)
+    return p
+
+
+MICRO = [
+    Row("switch", "switch: greenlet ping-pong vs bare resume loop", "ns/switch",
+        {"gev": Probe("micro", "switch_raw"), "boost_context": Probe("micro", "context_raw")},
+        ref="boost_context", goal=Goal("ratio", 1.2, "≤ 1.2× raw loop")),
+    Row("yield", "yield: 2 fibers sleep(0) / Gosched / yield", "ns/yield", _std("yield"), ref="go",
+        goal=Goal("abs", 15, "≤ 15 ns", vs_ref=15 / 62)),
+    Row("spawn_join", "spawn + join (1M spawned, then joined)", "ns/fiber", _std("spawn_join"), ref="go",
+        goal=Goal("abs", 230, "≤ 230 ns", vs_ref=230 / 930)),
+    Row("skynet", "skynet 1M leaves", "ns/leaf", _std("skynet_1m"), ref="go",
+        goal=Goal("abs", 450, "≤ 450 ms in all (450 ns/leaf)", vs_ref=450 / 1120)),
+    Row("sleep_100k", "100k fibers sleep 10 ms at once, (wall − 10 ms)/N", "ns/fiber",
+        _std("sleep_100k", fiber=False), ref="go", goal=Goal("abs", 900, "≤ 0.9 µs", vs_ref=0.9 / 1.86)),
+    Row("timeout_churn", "arm + cancel a Timeout (Go: AfterFunc+Stop), 100k armed", "ns/op",
+        _std("timeout_churn", fiber=False), ref="go"),
+    # A quarter of the million: fresh memory costs the same per fiber, and a million costs
+    # over a minute per run here in page faults alone.
+    Row("idle_rss", "250k parked fibers: RSS per fiber (fresh stacks)", "KiB/fiber",
+        _std("idle_1m", fiber=False, field="rss_kib_per_fiber", match={"pool": "cold"}), ref="go",
+        goal=Goal("abs", 4.6, "≤ 4.6 KiB"), scale=0.25),
+    Row("idle_create", "250k parked fibers: creation, fresh stacks", "ns/fiber",
+        _std("idle_1m", fiber=False, match={"pool": "cold"}), ref="go",
+        goal=Goal("abs", 3000, "≤ 3 s for 1M"), scale=0.25),
+    Row("idle_create_warm", "250k parked fibers: creation, warm stack pool", "ns/fiber",
+        {"gev": Probe("micro", "idle_1m", match={"pool": "warm"})}, goal=Goal("abs", 3000, "≤ 3 s for 1M"),
+        scale=0.25),
+    Row("event_pingpong", "Event ping-pong, one hub", "ns/hand-off",
+        {"gev": Probe("micro_sync", "event_pingpong"), "gevent": Probe("gevent", "event_pingpong")}, ref="gevent"),
+    Row("chan_pingpong", "unbuffered channel ping-pong, one hub / GOMAXPROCS=1", "ns/hand-off",
+        _std("chan_pingpong", gev_prog="micro_sync"), ref="go"),
+    Row("handoff_2hubs", "cross-hub channel ping-pong, 2 hubs / GOMAXPROCS=2 / 2 threads on eventfds",
+        "ns/hand-off", {"gev": Probe("micro_sync", "handoff_2hubs"), "go": Probe("go2", "chan_pingpong"),
+                        "threads": Probe("micro", "eventfd_pingpong")}, ref="go",
+        goal=Goal("ratio", 0.5, "≤ 0.5× Go (GOMAXPROCS=2)")),
+    Row("event_handoff_2hubs", "cross-hub Event ping-pong, 2 hubs", "ns/hand-off",
+        {"gev": Probe("micro_sync", "event_handoff_2hubs")}),
+    Row("spawn_on_rt", "spawn_on(other hub) + get, round trip", "ns/op",
+        {"gev": Probe("micro", "spawn_on_rt")}),
+]
+
+# Echo: server columns in order (see echo_bench.servers), configurations per mode.
+ECHO_COLUMNS = [("c_epoll", "C epoll"), ("c_blocking", "C blocking"), ("gev_epoll", "gev epoll"),
+                ("gev_uring", "gev io_uring"), ("gev_uring_2hubs", "gev io_uring 2 hubs"),
+                ("go", "Go"), ("gevent", "gevent")]
+ECHO_CONFIGS = {"full": ["100x64", "100x4096", "1000x64", "1x64"], "quick": ["100x64", "1x64"],
+                "smoke": ["2x64"]}
+ECHO_METRICS = [("server_cpu_ns_per_rt", "server CPU ns/round trip"), ("rps", "round trips/s"),
+                ("p50_us", "p50 µs"), ("p99_us", "p99 µs")]
+# (metric, gev column, floor column, limit, text): issue 3's goals, on every configuration.
+ECHO_GOALS = [("server_cpu_ns_per_rt", "gev_epoll", "c_epoll", 1.05, "epoll ≤ 1.05× C epoll"),
+              ("server_cpu_ns_per_rt", "gev_uring", "c_epoll", 0.9, "io_uring ≤ 0.9× C epoll"),
+              ("p50_us", "gev_epoll", "c_blocking", 1.1, "1 conn p50 ≤ 1.1× C blocking (epoll)"),
+              ("p50_us", "gev_uring", "c_blocking", 1.1, "1 conn p50 ≤ 1.1× C blocking (io_uring)")]
+
+# callgrind: (row key, column, program, bench, ops per n, scale small, scale big).
+# Instructions per op = (Ir(big) − Ir(small)) / (ops(big) − ops(small)): start-up cancels.
+CALLGRIND = [
+    ("switch", "boost_context", "micro", "context_raw", 2, 0.005, 0.01),
+    ("switch", "gev", "micro", "switch_raw", 2, 0.005, 0.01),
+    ("yield", "gev", "micro", "yield", 2, 0.005, 0.01),
+    ("yield", "boost_fiber", "fiber", "yield", 2, 0.005, 0.01),
+    ("spawn_join", "gev", "micro", "spawn_join", 1, 0.005, 0.01),
+    ("spawn_join", "boost_fiber", "fiber", "spawn_join", 1, 0.005, 0.01),
+    ("skynet", "gev", "micro", "skynet_1m", 1, 0.001, 0.01),
+    ("skynet", "boost_fiber", "fiber", "skynet_1m", 1, 0.001, 0.01),
+    ("chan_pingpong", "gev", "micro_sync", "chan_pingpong", 2, 0.005, 0.01),
+    ("chan_pingpong", "boost_fiber", "fiber", "chan_pingpong", 2, 0.005, 0.01),
+    ("event_pingpong", "gev", "micro_sync", "event_pingpong", 2, 0.005, 0.01),
+]

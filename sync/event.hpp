@@ -1,0 +1,50 @@
+// sync/event.hpp — gevent.event.Event: a flag fibers wait for.
+// set() wakes every waiter, in the order they began to wait; clear() only lowers the
+// flag. Fibers of any hub may share an Event: its state and waiter list sit behind a
+// spin lock, and a wake-up for a fiber of another hub goes through that hub's inbox.
+// Destroying an Event while fibers wait on it is a broken invariant and aborts.
+#pragma once
+
+#include "runtime/clock.hpp"
+#include "runtime/spinlock.hpp"
+#include "runtime/wait_list.hpp"
+
+#include <atomic>
+#include <cstdint>
+
+namespace gev {
+
+namespace detail { class AsyncResultBase; }
+
+class Event {
+public:
+    Event() = default;
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+    ~Event();
+
+    // Raises the flag and wakes every waiter (FIFO). Any thread; never blocks.
+    void set() noexcept;
+    // Lowers the flag; waiters already woken still return true.
+    void clear() noexcept;
+    bool is_set() const noexcept { return flag_.load(std::memory_order_acquire); }
+    bool ready() const noexcept { return is_set(); }   // gevent's alias
+
+    // Parks until the flag is set or the timeout passes; returns true if it was set
+    // (also when it was cleared again before this fiber ran), false on timeout.
+    // A timeout <= 0 only looks. Throws what a park throws (kill, gev::Timeout,
+    // LoopExit naming "Event"), and std::system_error outside gev::run.
+    bool wait(MaybeDuration timeout = forever) { return wait_as(timeout, "Event"); }
+
+private:
+    friend class detail::AsyncResultBase;
+    // `what` names the wait in LoopExit reports and fiber dumps.
+    bool wait_as(MaybeDuration timeout, const char* what);
+
+    mutable detail::SpinLock mu_;
+    std::atomic<bool> flag_{false};
+    std::uintptr_t generation_ = 0;   // set() count; each waiter records the one it saw
+    detail::WaitList waiters_;
+};
+
+}  // namespace gev

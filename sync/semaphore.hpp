@@ -1,0 +1,195 @@
+// sync/semaphore.hpp — gevent.lock: Semaphore, BoundedSemaphore, Lock, RLock, and Guard.
+// Permits are handed over in FIFO order: a release while fibers wait gives its permit
+// straight to the first of them, so a newcomer never barges past a waiter. The count
+// is one atomic word (uncontended acquire/release never lock); waiters sit in a list
+// behind a spin lock, so fibers of different hubs may share any of these. Each type is
+// Lockable (lock/unlock/try_lock/try_lock_for), so std::scoped_lock and std::unique_lock
+// work; gev::Guard is gevent's `with lock:`.
+#pragma once
+
+#include "runtime/clock.hpp"
+#include "runtime/spinlock.hpp"
+#include "runtime/wait_list.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace gev {
+
+namespace detail { class Fiber; }
+
+// Releasing a BoundedSemaphore (or a Lock) more often than it was acquired
+// (gevent's ValueError). EOVERFLOW.
+class OverReleaseError : public std::system_error {
+public:
+    explicit OverReleaseError(const std::string& what)
+        : std::system_error(std::make_error_code(std::errc::value_too_large), what) {}
+};
+
+// Releasing an RLock the caller does not hold, or waiting on / notifying a Condition
+// without holding its lock (Python's RuntimeError). EPERM.
+class NotOwnerError : public std::system_error {
+public:
+    explicit NotOwnerError(const std::string& what)
+        : std::system_error(std::make_error_code(std::errc::operation_not_permitted), what) {}
+};
+
+class Semaphore {
+public:
+    // `value` permits; throws std::system_error (EINVAL) if it is negative.
+    explicit Semaphore(int value = 1) : Semaphore(value, kUnbounded, "Semaphore") {}
+    Semaphore(const Semaphore&) = delete;
+    Semaphore& operator=(const Semaphore&) = delete;
+    ~Semaphore();
+
+    // Takes a permit, parking in FIFO order while none is free. Returns false if
+    // `blocking` is false (or the timeout is <= 0) and none is free, or if the timeout
+    // passes first. Throws what a park throws (kill, gev::Timeout, LoopExit naming the
+    // semaphore), leaving the count as it was; std::system_error outside gev::run.
+    bool acquire(bool blocking = true, MaybeDuration timeout = forever) {
+        return try_acquire() || acquire_slow(blocking, timeout, true);
+    }
+    // Gives a permit back: to the first waiter if any, else to the count. Any thread,
+    // never blocks. Returns the count afterwards. BoundedSemaphore and Lock throw
+    // OverReleaseError past their initial value.
+    int release();
+    // No permit is free (gevent's locked()).
+    bool locked() const noexcept { return state_.load(std::memory_order_relaxed) <= 0; }
+    // Free permits (gevent's counter).
+    int counter() const noexcept {
+        int s = state_.load(std::memory_order_relaxed);
+        return s > 0 ? s : 0;
+    }
+
+    // Lockable / TimedLockable.
+    void lock() { acquire(); }
+    void unlock() { release(); }
+    bool try_lock() noexcept { return try_acquire(); }
+    template <class Rep, class Period>
+    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
+        return acquire(true, std::chrono::ceil<Duration>(d));
+    }
+    template <class C, class D>
+    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
+        return try_lock_for(t - C::now());
+    }
+
+protected:
+    static constexpr int kUnbounded = 0x7fffffff;
+    Semaphore(int value, int bound, const char* kind);
+
+private:
+    friend class RLock;
+    friend class Condition;
+
+    bool try_acquire() noexcept {
+        int c = state_.load(std::memory_order_relaxed);
+        while (c > 0)
+            if (state_.compare_exchange_weak(c, c - 1, std::memory_order_acquire, std::memory_order_relaxed))
+                return true;
+        return false;
+    }
+    bool acquire_slow(bool blocking, MaybeDuration timeout, bool interruptible);
+    // Adds a permit without the bound check (one that was really taken).
+    void release_permit() noexcept;
+    void hand_off() noexcept;
+    [[noreturn]] void over_release() const;
+
+    // > 0: free permits. <= 0: minus the fibers registered to wait that no release has
+    // covered yet. Waiters register (decrement) and link under mu_; so a release that
+    // finds it negative takes mu_ and hands its permit to the first waiter, if one is
+    // still there (one that left undid its decrement under mu_).
+    std::atomic<int> state_;
+    const int bound_;
+    const char* kind_;
+    detail::SpinLock mu_;
+    detail::WaitList waiters_;
+};
+
+// A Semaphore whose releases may not raise the count past its initial value.
+class BoundedSemaphore : public Semaphore {
+public:
+    explicit BoundedSemaphore(int value = 1) : Semaphore(value, value, "BoundedSemaphore") {}
+
+protected:
+    BoundedSemaphore(int value, const char* kind) : Semaphore(value, value, kind) {}
+};
+
+// A mutex: BoundedSemaphore(1) (gevent's). It has no owner: any fiber may release it,
+// and re-acquiring it from the fiber that holds it waits forever (LoopExit on one hub);
+// releasing it unlocked throws OverReleaseError.
+class Lock : public BoundedSemaphore {
+public:
+    Lock() : BoundedSemaphore(1, "Lock") {}
+};
+
+// A re-entrant lock owned by the fiber that acquired it: the owner may acquire it again
+// (each acquire needs a release); only the owner may release it.
+class RLock {
+public:
+    RLock();
+    RLock(const RLock&) = delete;
+    RLock& operator=(const RLock&) = delete;
+
+    // As Semaphore::acquire; the owner gets it at once, one level deeper.
+    bool acquire(bool blocking = true, MaybeDuration timeout = forever);
+    // One level less; the last one frees it for the next waiter (FIFO). Throws
+    // NotOwnerError if the calling fiber does not hold it.
+    void release();
+    // Held by some fiber.
+    bool locked() const noexcept { return owner_.load(std::memory_order_relaxed) != nullptr; }
+    // Held by the calling fiber.
+    bool is_owned() const noexcept;
+    // The calling fiber's depth: how many releases it owes (0 if it does not hold it).
+    int count() const noexcept { return is_owned() ? depth_ : 0; }
+
+    void lock() { acquire(); }
+    void unlock() { release(); }
+    bool try_lock() { return acquire(false); }
+    template <class Rep, class Period>
+    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
+        return acquire(true, std::chrono::ceil<Duration>(d));
+    }
+    template <class C, class D>
+    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
+        return try_lock_for(t - C::now());
+    }
+
+private:
+    friend class Condition;
+    // Python's _release_save / _acquire_restore: Condition::wait lets go of every level
+    // and takes them all back, the latter without being interrupted.
+    int release_save();
+    void acquire_restore(int depth);
+
+    Semaphore sem_;
+    std::atomic<detail::Fiber*> owner_{nullptr};
+    int depth_ = 0;   // touched by the owner only
+};
+
+// gevent's `with lock:` for any of the above (and Condition): acquires in the
+// constructor, releases in the destructor unless released early.
+template <class L>
+class [[nodiscard]] Guard {
+public:
+    explicit Guard(L& lock) : lock_(&lock) { lock.acquire(); }
+    Guard(Guard&& o) noexcept : lock_(std::exchange(o.lock_, nullptr)) {}
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    ~Guard() {
+        if (lock_ != nullptr) lock_->release();
+    }
+    // Releases now instead of at the end of the scope.
+    void release() {
+        if (L* l = std::exchange(lock_, nullptr)) l->release();
+    }
+    bool held() const noexcept { return lock_ != nullptr; }
+
+private:
+    L* lock_;
+};
+
+}  // namespace gev

@@ -1,0 +1,79 @@
+// tests/monkey/monkey_support.hpp — helpers for the monkey-patching tests: a runtime
+// with every part patched (and unpatched again afterwards), loopback listeners and
+// pairs made with the plain C calls the hooks stand in for, fd counting through
+// /proc/self/fd, and a trace that fibers append to so tests assert order, not time.
+#pragma once
+
+#include "support.hpp"
+
+#include "monkey/monkey.hpp"
+#include "monkey/original.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gev::testing {
+
+// Runs body as the main fiber with everything patched; unpatches when it ends.
+template <class F>
+void run_patched(F&& body) {
+    gev::monkey::patch_all();
+    struct Unpatch {
+        ~Unpatch() { gev::monkey::unpatch_all(); }
+    } unpatch;
+    run(std::forward<F>(body));
+}
+
+// A blocking TCP listener on 127.0.0.1 at a port the kernel picks (plain C calls).
+inline int c_listener(sockaddr_in* at) {
+    int l = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(l, 16);
+    socklen_t len = sizeof *at;
+    ::getsockname(l, reinterpret_cast<sockaddr*>(at), &len);
+    return l;
+}
+
+// A connected blocking TCP pair over loopback: {client, server}.
+inline std::pair<int, int> c_tcp_pair() {
+    sockaddr_in at{};
+    int l = c_listener(&at);
+    int c = ::socket(AF_INET, SOCK_STREAM, 0);
+    ::connect(c, reinterpret_cast<sockaddr*>(&at), sizeof at);
+    int s = ::accept(l, nullptr, nullptr);
+    ::close(l);
+    return {c, s};
+}
+
+// Open fds of this process.
+inline int open_fds() {
+    int n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+inline bool kernel_nonblocking(int fd) {
+    return (gev::monkey::original::fcntl(fd, F_GETFL, nullptr) & O_NONBLOCK) != 0;
+}
+inline bool caller_nonblocking(int fd) { return (::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0; }
+
+using Trace = std::vector<std::string>;
+
+}  // namespace gev::testing

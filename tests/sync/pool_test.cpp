@@ -1,0 +1,345 @@
+// tests/sync/pool_test.cpp — Group and Pool: back-pressure order, members leaving when
+// they end, join (timeout, raise_error, members added while joining), kill, discard,
+// free_count/wait_available, cancelled spawners handing their slot on, map, imap and
+// imap_unordered ordering, and a Pool shared by two hubs.
+#include "support.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using gev::testing::run;
+
+TEST_CASE("spawn on a full Pool parks the caller until a member ends", "[sync][pool]") {
+    std::vector<std::string> trace;
+    run([&] {
+        gev::Pool pool(2);
+        auto job = [&](std::string name, gev::Duration d) {
+            trace.push_back(name + " start");
+            gev::sleep(d);
+            trace.push_back(name + " end");
+        };
+        pool.spawn(job, "a", 2ms);
+        pool.spawn(job, "b", 6ms);
+        REQUIRE(pool.full());
+        trace.push_back("spawning c");
+        pool.spawn(job, "c", 1ms);   // parks until a ends
+        trace.push_back("c spawned");
+        pool.join();
+    });
+    REQUIRE(trace == std::vector<std::string>{"spawning c", "a start", "b start", "a end", "c spawned", "c start",
+                                              "c end", "b end"});
+}
+
+TEST_CASE("spawners waiting on a full Pool get slots in the order they came", "[sync][pool]") {
+    std::vector<int> started;
+    run([&] {
+        gev::Pool pool(1);
+        pool.spawn([] { gev::sleep(1ms); });
+        std::vector<gev::Greenlet<>> spawners;
+        for (int i = 0; i < 4; ++i)
+            spawners.push_back(gev::spawn([&, i] { pool.spawn([&, i] { started.push_back(i); }); }));
+        gev::joinall(spawners);
+        pool.join();
+    });
+    REQUIRE(started == std::vector<int>{0, 1, 2, 3});
+}
+
+TEST_CASE("a finished greenlet leaves its group by itself", "[sync][pool]") {
+    run([] {
+        gev::Group group;
+        auto g = group.spawn([] { return 1; });
+        REQUIRE(group.contains(g));
+        REQUIRE(group.size() == 1);
+        g.join();
+        REQUIRE_FALSE(group.contains(g));   // at once after join, as in gevent
+        REQUIRE(group.size() == 0);
+        REQUIRE(group.greenlets().empty());
+        REQUIRE(group.join(0ns));
+    });
+}
+
+TEST_CASE("Group join waits for greenlets added while it waits", "[sync][pool]") {
+    std::vector<std::string> trace;
+    run([&] {
+        gev::Group group;
+        group.spawn([&] {
+            gev::sleep(1ms);
+            group.spawn([&] {
+                gev::sleep(2ms);
+                trace.push_back("late member done");
+            });
+            trace.push_back("first member done");
+        });
+        REQUIRE(group.join());
+        trace.push_back("joined");
+    });
+    REQUIRE(trace == std::vector<std::string>{"first member done", "late member done", "joined"});
+}
+
+TEST_CASE("join with a timeout says false while members run", "[sync][pool]") {
+    run([] {
+        gev::Group group;
+        group.spawn([] { gev::sleep(20ms); });
+        REQUIRE_FALSE(group.join(1ms));
+        REQUIRE(group.size() == 1);
+        group.kill();
+    });
+}
+
+TEST_CASE("join with raise_error rethrows a member's exception, and without it does not", "[sync][pool]") {
+    gev::testing::Failures failures;
+    run([] {
+        gev::Group group;
+        group.spawn([] { gev::sleep(1ms); });
+        group.spawn([] { throw std::runtime_error("member failed"); });
+        REQUIRE_THROWS_WITH(group.join(gev::forever, true), "member failed");
+        gev::Group quiet;
+        quiet.spawn([] { throw std::runtime_error("ignored"); });
+        REQUIRE(quiet.join());
+    }, &failures);
+    REQUIRE(failures.messages.size() == 2);   // each failure is still reported once
+}
+
+TEST_CASE("kill kills every member and waits for them to end", "[sync][pool]") {
+    int unwound = 0;
+    run([&] {
+        struct Count {
+            int& n;
+            ~Count() { ++n; }
+        };
+        gev::Pool pool(3);
+        for (int i = 0; i < 3; ++i)
+            pool.spawn([&] {
+                Count c{unwound};
+                gev::sleep(1h);
+            });
+        gev::sleep(0ns);
+        pool.kill();
+        REQUIRE(unwound == 3);
+        REQUIRE(pool.size() == 0);
+        REQUIRE(pool.free_count() == 3);
+    });
+}
+
+TEST_CASE("kill also kills members spawned while it waits", "[sync][pool]") {
+    run([] {
+        gev::Group group;
+        gev::Greenlet<> late;
+        group.spawn([&] {
+            try {
+                gev::sleep(1h);
+            } catch (const gev::GreenletExit&) {
+                late = group.spawn([] { gev::sleep(1h); });   // a member starting another on its way out
+                throw;
+            }
+        });
+        gev::sleep(0ns);
+        group.kill();
+        REQUIRE(late);
+        REQUIRE(late.dead());
+        REQUIRE(group.empty());
+    });
+}
+
+TEST_CASE("killone kills only that member, discard lets it run on untracked", "[sync][pool]") {
+    run([] {
+        gev::Pool pool(2);
+        auto a = pool.spawn([] { gev::sleep(1h); });
+        auto b = pool.spawn([] {
+            gev::sleep(2ms);
+            return 5;
+        });
+        REQUIRE(pool.free_count() == 0);
+        pool.discard(b);
+        REQUIRE_FALSE(pool.contains(b));
+        REQUIRE(pool.free_count() == 1);   // its slot frees at once
+        pool.killone(a);
+        REQUIRE(a.dead());
+        REQUIRE(b.get() == 5);
+        REQUIRE(pool.free_count() == 2);
+    });
+}
+
+TEST_CASE("free_count and wait_available follow the members", "[sync][pool]") {
+    run([] {
+        gev::Pool pool(2);
+        REQUIRE(pool.capacity() == 2);
+        REQUIRE(pool.free_count() == 2);
+        REQUIRE(pool.wait_available(0ns) == 2);
+        pool.spawn([] { gev::sleep(2ms); });
+        pool.spawn([] { gev::sleep(4ms); });
+        REQUIRE(pool.free_count() == 0);
+        REQUIRE(pool.wait_available(0ns) == 0);
+        REQUIRE(pool.wait_available() == 1);   // parks until the first one ends
+        REQUIRE(pool.free_count() == 1);
+        pool.join();
+        gev::Group group;
+        REQUIRE_FALSE(group.full());
+        REQUIRE(group.wait_available(0ns) > 1'000'000);
+    });
+}
+
+TEST_CASE("add tracks an outside greenlet and a full Pool refuses it without block", "[sync][pool]") {
+    run([] {
+        gev::Pool pool(1);
+        auto g = gev::spawn([] { gev::sleep(2ms); });
+        pool.add(g);
+        pool.add(g);   // already a member: nothing happens
+        REQUIRE(pool.size() == 1);
+        auto h = gev::spawn([] {});
+        REQUIRE_THROWS_AS(pool.add(h, false), gev::Full);
+        REQUIRE_THROWS_AS(pool.add(h, true, 1ms), gev::Full);
+        REQUIRE(pool.join());
+        REQUIRE_THROWS_AS(gev::Pool(0), std::system_error);
+    });
+}
+
+TEST_CASE("a spawner killed after it was given a slot hands the slot to the next one", "[sync][pool][cancel]") {
+    std::vector<std::string> started;
+    run([&] {
+        gev::Pool pool(1);
+        auto first = pool.spawn([] { gev::sleep(1h); });
+        auto s1 = gev::spawn([&] { pool.spawn([&] { started.push_back("s1"); }); });
+        auto s2 = gev::spawn([&] { pool.spawn([&] { started.push_back("s2"); }); });
+        gev::sleep(0ns);        // both spawners wait for the slot
+        pool.discard(first);    // the slot goes to s1 at once; s1 has not run yet
+        s1.kill(gev::KillOptions{nullptr, false, gev::forever});
+        s2.join();
+        pool.join();
+        first.kill();
+    });
+    REQUIRE(started == std::vector<std::string>{"s2"});
+}
+
+TEST_CASE("map returns the results in input order", "[sync][pool][map]") {
+    run([] {
+        gev::Pool pool(3);
+        auto out = pool.map([](int x) {
+            gev::sleep(std::chrono::milliseconds(5 - x));
+            return x * x;
+        }, std::vector<int>{1, 2, 3, 4});
+        REQUIRE(out == std::vector<int>{1, 4, 9, 16});
+        auto words = pool.map([](const std::string& s) { return s.size(); }, {std::string("a"), std::string("bcd")});
+        REQUIRE(words == std::vector<std::size_t>{1, 3});
+    });
+}
+
+TEST_CASE("imap yields in input order while later items finish first", "[sync][pool][map]") {
+    std::vector<std::string> trace;
+    run([&] {
+        gev::Group group;
+        for (int r : group.imap([&](int x) {
+                 gev::sleep(std::chrono::milliseconds(x));
+                 trace.push_back("finished " + std::to_string(x));
+                 return x;
+             }, std::vector<int>{3, 1, 2}))
+            trace.push_back("got " + std::to_string(r));
+    });
+    REQUIRE(trace == std::vector<std::string>{"finished 1", "finished 2", "finished 3", "got 3", "got 1", "got 2"});
+}
+
+TEST_CASE("imap_unordered yields in completion order", "[sync][pool][map]") {
+    std::vector<int> got;
+    run([&] {
+        gev::Group group;
+        for (int r : group.imap_unordered([](int x) {
+                 gev::sleep(std::chrono::milliseconds(2 * x));
+                 return x;
+             }, std::vector<int>{3, 1, 2}))
+            got.push_back(r);
+    });
+    REQUIRE(got == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("imap on a Pool runs at most its size at once, with back-pressure on the feeder", "[sync][pool][map]") {
+    int running = 0, peak = 0;
+    std::vector<int> got;
+    run([&] {
+        gev::Pool pool(2);
+        std::vector<int> items(8);
+        for (int i = 0; i < 8; ++i) items[i] = i;
+        for (int r : pool.imap([&](int x) {
+                 peak = std::max(peak, ++running);
+                 gev::sleep(std::chrono::microseconds(500 * (x % 3)));
+                 --running;
+                 return x;
+             }, items))
+            got.push_back(r);
+    });
+    REQUIRE(peak == 2);
+    REQUIRE(got == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+}
+
+TEST_CASE("imap rethrows a task's exception at its position and then goes on", "[sync][pool][map]") {
+    std::vector<std::string> trace;
+    run([&] {
+        gev::Group group;
+        auto results = group.imap([](int x) {
+            if (x == 2) throw std::runtime_error("two");
+            return x;
+        }, std::vector<int>{1, 2, 3});
+        auto it = results.begin();
+        trace.push_back(std::to_string(*it));
+        try {
+            ++it;
+        } catch (const std::runtime_error& e) {
+            trace.push_back(e.what());
+        }
+        ++it;
+        trace.push_back(std::to_string(*it));
+        ++it;
+        REQUIRE(it == results.end());
+        REQUIRE_THROWS_WITH(group.map([](int x) { return x == 1 ? throw std::logic_error("bad") : x; },
+                                      std::vector<int>{0, 1}),
+                            "bad");
+    });
+    REQUIRE(trace == std::vector<std::string>{"1", "two", "3"});
+}
+
+TEST_CASE("dropping an imap early stops its feeder", "[sync][pool][map]") {
+    int calls = 0;
+    run([&] {
+        gev::Pool pool(1);
+        {
+            auto results = pool.imap([&](int x) {
+                ++calls;
+                gev::sleep(1ms);
+                return x;
+            }, std::vector<int>{0, 1, 2, 3, 4, 5});
+            REQUIRE(*results.begin() == 0);
+        }
+        pool.join();
+        gev::sleep(2ms);
+    });
+    REQUIRE(calls < 6);
+}
+
+TEST_CASE("a Pool shared by fibers on two hubs never runs more than its size", "[sync][pool][multi]") {
+    std::atomic<int> running{0}, peak{0}, done{0};
+    gev::RunOptions o;
+    o.threads = 2;
+    gev::run([&] {
+        gev::Pool pool(3);
+        auto work = [&] {
+            int now = ++running;
+            int p = peak.load();
+            while (now > p && !peak.compare_exchange_weak(p, now)) {
+            }
+            gev::sleep(std::chrono::microseconds(200));
+            --running;
+            ++done;
+        };
+        auto far = gev::spawn_on(1, [&] {
+            for (int i = 0; i < 50; ++i) pool.spawn(work);
+        });
+        for (int i = 0; i < 50; ++i) pool.spawn(work);
+        far.join();
+        for (int waited = 0; done < 100 && waited < 5000; ++waited) gev::sleep(1ms);
+        pool.join(5s);
+    }, o);
+    REQUIRE(done == 100);
+    REQUIRE(peak <= 3);
+}
