@@ -58,7 +58,9 @@ int main(int argc, char** argv) {
         } catch (const gev::Full& e) {
             std::printf("put_nowait on a full queue: %s\n", e.what());
         }
-        std::printf("get: %s, get_nowait: %s\n", q.get().c_str(), q.get_nowait().c_str());
+        std::string first = q.get();   // sequenced: argument evaluation order is unspecified
+        std::string second = q.get_nowait();
+        std::printf("get: %s, get_nowait: %s\n", first.c_str(), second.c_str());
         try {
             q.get_nowait();
         } catch (const gev::Empty& e) {
