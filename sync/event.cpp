@@ -36,7 +36,8 @@ void Event::set() noexcept {
 }
 
 void Event::clear() noexcept {
-    std::lock_guard lock(mu_);
+    // No lock: waiters decide under the lock from the flag alone, and a set() racing
+    // with this clear() may win or lose, as it would under the lock.
     flag_.store(false, std::memory_order_release);
 }
 

@@ -55,19 +55,6 @@ void Semaphore::release_permit() noexcept {
     if (state_.fetch_add(1, std::memory_order_release) < 0) hand_off();
 }
 
-int Semaphore::release() {
-    int c = state_.load(std::memory_order_relaxed);
-    if (bound_ == kUnbounded) {
-        c = state_.fetch_add(1, std::memory_order_release);
-    } else {
-        do {
-            if (c >= bound_) over_release();
-        } while (!state_.compare_exchange_weak(c, c + 1, std::memory_order_release, std::memory_order_relaxed));
-    }
-    if (c < 0) hand_off();
-    return c + 1 > 0 ? c + 1 : 0;
-}
-
 void Semaphore::over_release() const {
     if (std::string_view(kind_) == "Lock") throw OverReleaseError("Lock::release: the lock is not locked");
     throw OverReleaseError(std::string(kind_) + "::release: released too many times (initial value " +

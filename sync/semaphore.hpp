@@ -55,7 +55,14 @@ public:
     // Gives a permit back: to the first waiter if any, else to the count. Any thread,
     // never blocks. Returns the count afterwards. BoundedSemaphore and Lock throw
     // OverReleaseError past their initial value.
-    int release();
+    int release() {
+        int c = state_.load(std::memory_order_relaxed);
+        do {
+            if (c >= bound_) over_release();
+        } while (!state_.compare_exchange_weak(c, c + 1, std::memory_order_release, std::memory_order_relaxed));
+        if (c < 0) hand_off();   // someone registered to wait: the permit is theirs
+        return c + 1 > 0 ? c + 1 : 0;
+    }
     // No permit is free (gevent's locked()).
     bool locked() const noexcept { return state_.load(std::memory_order_relaxed) <= 0; }
     // Free permits (gevent's counter).
