@@ -4,6 +4,7 @@
 // imap_unordered ordering, and a Pool shared by two hubs.
 #include "support.hpp"
 
+#include <array>
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -16,21 +17,27 @@ TEST_CASE("spawn on a full Pool parks the caller until a member ends", "[sync][p
     std::vector<std::string> trace;
     run([&] {
         gev::Pool pool(2);
-        auto job = [&](std::string name, gev::Duration d) {
-            trace.push_back(name + " start");
-            gev::sleep(d);
-            trace.push_back(name + " end");
-        };
-        pool.spawn(job, "a", 2ms);
-        pool.spawn(job, "b", 6ms);
+        gev::Queue<int> gate;   // holds b until c is done, so the order does not hang on the clock
+        pool.spawn([&] {
+            trace.push_back("a start");
+            gev::sleep(1ms);
+            trace.push_back("a end");
+        });
+        pool.spawn([&] {
+            trace.push_back("b start");
+            gate.get();
+            trace.push_back("b end");
+        });
         REQUIRE(pool.full());
         trace.push_back("spawning c");
-        pool.spawn(job, "c", 1ms);   // parks until a ends
+        auto c = pool.spawn([&] { trace.push_back("c runs"); });   // parks until a ends
         trace.push_back("c spawned");
+        c.join();
+        gate.put(1);
         pool.join();
     });
-    REQUIRE(trace == std::vector<std::string>{"spawning c", "a start", "b start", "a end", "c spawned", "c start",
-                                              "c end", "b end"});
+    REQUIRE(trace == std::vector<std::string>{"spawning c", "a start", "b start", "a end", "c spawned", "c runs",
+                                              "b end"});
 }
 
 TEST_CASE("spawners waiting on a full Pool get slots in the order they came", "[sync][pool]") {
@@ -82,7 +89,7 @@ TEST_CASE("Group join waits for greenlets added while it waits", "[sync][pool]")
 TEST_CASE("join with a timeout says false while members run", "[sync][pool]") {
     run([] {
         gev::Group group;
-        group.spawn([] { gev::sleep(20ms); });
+        group.spawn([] { gev::sleep(1h); });
         REQUIRE_FALSE(group.join(1ms));
         REQUIRE(group.size() == 1);
         group.kill();
@@ -169,13 +176,13 @@ TEST_CASE("free_count and wait_available follow the members", "[sync][pool]") {
         REQUIRE(pool.capacity() == 2);
         REQUIRE(pool.free_count() == 2);
         REQUIRE(pool.wait_available(0ns) == 2);
-        pool.spawn([] { gev::sleep(2ms); });
-        pool.spawn([] { gev::sleep(4ms); });
+        pool.spawn([] { gev::sleep(1ms); });
+        pool.spawn([] { gev::sleep(1h); });
         REQUIRE(pool.free_count() == 0);
         REQUIRE(pool.wait_available(0ns) == 0);
         REQUIRE(pool.wait_available() == 1);   // parks until the first one ends
         REQUIRE(pool.free_count() == 1);
-        pool.join();
+        pool.kill();
         gev::Group group;
         REQUIRE_FALSE(group.full());
         REQUIRE(group.wait_available(0ns) > 1'000'000);
@@ -185,14 +192,17 @@ TEST_CASE("free_count and wait_available follow the members", "[sync][pool]") {
 TEST_CASE("add tracks an outside greenlet and a full Pool refuses it without block", "[sync][pool]") {
     run([] {
         gev::Pool pool(1);
-        auto g = gev::spawn([] { gev::sleep(2ms); });
+        auto g = gev::spawn([] { gev::sleep(1h); });
         pool.add(g);
         pool.add(g);   // already a member: nothing happens
         REQUIRE(pool.size() == 1);
         auto h = gev::spawn([] {});
         REQUIRE_THROWS_AS(pool.add(h, false), gev::Full);
         REQUIRE_THROWS_AS(pool.add(h, true, 1ms), gev::Full);
-        REQUIRE(pool.join());
+        REQUIRE_FALSE(pool.contains(h));
+        pool.kill();
+        REQUIRE(g.dead());
+        REQUIRE(pool.join(0ns));
         REQUIRE_THROWS_AS(gev::Pool(0), std::system_error);
     });
 }
@@ -227,31 +237,55 @@ TEST_CASE("map returns the results in input order", "[sync][pool][map]") {
     });
 }
 
+namespace {
+
+// Lets map tasks finish in a chosen order: a task for x waits at gate x; release()
+// opens the gates one by one, each after the previous task has finished.
+struct FinishOrder {
+    std::array<gev::Queue<int>, 4> gates;
+    gev::Queue<int> finished;
+    int task(int x, std::vector<std::string>& trace) {
+        gates[x].get();
+        trace.push_back("finished " + std::to_string(x));
+        finished.put(x);
+        return x;
+    }
+    gev::Greenlet<> release(std::vector<int> order) {
+        return gev::spawn([this, order] {
+            for (int x : order) {
+                gates[x].put(0);
+                finished.get();
+            }
+        });
+    }
+};
+
+}  // namespace
+
 TEST_CASE("imap yields in input order while later items finish first", "[sync][pool][map]") {
     std::vector<std::string> trace;
     run([&] {
         gev::Group group;
-        for (int r : group.imap([&](int x) {
-                 gev::sleep(std::chrono::milliseconds(x));
-                 trace.push_back("finished " + std::to_string(x));
-                 return x;
-             }, std::vector<int>{3, 1, 2}))
+        FinishOrder order;
+        auto releaser = order.release({1, 2, 3});
+        for (int r : group.imap([&](int x) { return order.task(x, trace); }, std::vector<int>{3, 1, 2}))
             trace.push_back("got " + std::to_string(r));
+        releaser.join();
     });
     REQUIRE(trace == std::vector<std::string>{"finished 1", "finished 2", "finished 3", "got 3", "got 1", "got 2"});
 }
 
 TEST_CASE("imap_unordered yields in completion order", "[sync][pool][map]") {
-    std::vector<int> got;
+    std::vector<std::string> trace;
     run([&] {
         gev::Group group;
-        for (int r : group.imap_unordered([](int x) {
-                 gev::sleep(std::chrono::milliseconds(2 * x));
-                 return x;
-             }, std::vector<int>{3, 1, 2}))
-            got.push_back(r);
+        FinishOrder order;
+        auto releaser = order.release({2, 3, 1});
+        for (int r : group.imap_unordered([&](int x) { return order.task(x, trace); }, std::vector<int>{3, 1, 2}))
+            trace.push_back("got " + std::to_string(r));
+        releaser.join();
     });
-    REQUIRE(got == std::vector<int>{1, 2, 3});
+    REQUIRE(trace == std::vector<std::string>{"finished 2", "got 2", "finished 3", "got 3", "finished 1", "got 1"});
 }
 
 TEST_CASE("imap on a Pool runs at most its size at once, with back-pressure on the feeder", "[sync][pool][map]") {
