@@ -6,6 +6,7 @@
 // Run: build/examples/echo_server &  build/examples/echo_client [--host H] [--port 8001]
 //      or: printf 'hi\nhello world\n' | build/examples/echo_client
 #include "gev.hpp"
+#include "pyrepr.hpp"
 
 #include <unistd.h>
 
@@ -19,24 +20,6 @@
 #include <utility>
 
 namespace {
-
-// Python's repr() of a bytes object: b'hi', b"it's", b'\xff\n'.
-std::string py_repr(std::string_view s) {
-    char quote = s.find('\'') != s.npos && s.find('"') == s.npos ? '"' : '\'';
-    std::string out = std::string("b") + quote;
-    for (unsigned char c : s) {
-        if (c == quote || c == '\\') out += {'\\', static_cast<char>(c)};
-        else if (c == '\t') out += "\\t";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\r') out += "\\r";
-        else if (c < 0x20 || c >= 0x7f) {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else out += static_cast<char>(c);
-    }
-    return out + quote;
-}
 
 // Lines from fd 0 (a tty, a pipe or a file), like Python's input(): without the '\n';
 // the last line may lack one; empty at end of input.
@@ -84,9 +67,9 @@ int chat(gev::net::Socket& s) {
         if (msg->empty()) continue;   // nothing sent, so nothing to wait for
         s.sendall(*msg);
         try {
-            std::printf("Received %s\n", py_repr(s.recv_exactly(msg->size())).c_str());
+            std::printf("Received %s\n", pyrepr::bytes(s.recv_exactly(msg->size())).c_str());
         } catch (const gev::net::IncompleteRead& e) {
-            std::printf("Received %s\n", py_repr(e.partial()).c_str());
+            std::printf("Received %s\n", pyrepr::bytes(e.partial()).c_str());
             std::fprintf(stderr, "echo_client: the server closed the connection\n");
             return 1;
         }

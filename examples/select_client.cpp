@@ -5,6 +5,7 @@
 // meant stderr, so the closing line goes there.
 // Run: build/examples/select_server &  build/examples/select_client [--host localhost] [--port 10000]
 #include "gev.hpp"
+#include "pyrepr.hpp"
 
 #include <array>
 #include <cstdio>
@@ -18,27 +19,6 @@ using gev::net::Socket;
 
 namespace {
 
-// Python's repr() of a bytes object: b'hi', b"it's", b'\xff\n'.
-std::string py_repr(std::string_view s) {
-    char quote = s.find('\'') != s.npos && s.find('"') == s.npos ? '"' : '\'';
-    std::string out = std::string("b") + quote;
-    for (unsigned char c : s) {
-        if (c == quote || c == '\\') out += {'\\', static_cast<char>(c)};
-        else if (c == '\t') out += "\\t";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\r') out += "\\r";
-        else if (c < 0x20 || c >= 0x7f) {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else out += static_cast<char>(c);
-    }
-    return out + quote;
-}
-
-// Python's repr() of an AF_INET address tuple: ('127.0.0.1', 57558).
-std::string py_tuple(const Address& a) { return "('" + a.host() + "', " + std::to_string(a.port()) + ")"; }
-
 constexpr std::array<std::string_view, 3> messages = {"This is the message. ", "It will be sent ", "in parts."};
 
 // The seed, line for line. Throws SocketError (refused, reset, unknown host).
@@ -51,13 +31,13 @@ void talk(const std::string& host, int port) {
 
     for (std::string_view message : messages) {
         for (Socket& s : socks) {   // send the message on both sockets
-            std::printf("%s: sending \"%s\"\n", py_tuple(s.local_address()).c_str(), py_repr(message).c_str());
+            std::printf("%s: sending \"%s\"\n", pyrepr::tuple(s.local_address()).c_str(), pyrepr::bytes(message).c_str());
             s.send(message);
         }
         for (Socket& s : socks) {   // then read both replies
             std::string data = s.recv(1024);
-            std::printf("%s: received \"%s\"\n", py_tuple(s.local_address()).c_str(), py_repr(data).c_str());
-            if (data.empty()) std::fprintf(stderr, "closing socket %s\n", py_tuple(s.local_address()).c_str());
+            std::printf("%s: received \"%s\"\n", pyrepr::tuple(s.local_address()).c_str(), pyrepr::bytes(data).c_str());
+            if (data.empty()) std::fprintf(stderr, "closing socket %s\n", pyrepr::tuple(s.local_address()).c_str());
         }
     }
 }

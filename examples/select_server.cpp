@@ -9,6 +9,7 @@
 // Run: build/examples/select_server [--host localhost] [--port 10000] [--seconds S] [--clients N]
 //      then build/examples/select_client [--host localhost] [--port 10000]
 #include "gev.hpp"
+#include "pyrepr.hpp"
 
 #include <sys/socket.h>
 
@@ -35,27 +36,6 @@ using Clock = std::chrono::steady_clock;
 // SocketTimeout at once instead of parking (after select said ready, none has to).
 constexpr gev::Duration nonblocking{0};
 
-// Python's repr() of a bytes object: b'hi', b"it's", b'\xff\n'.
-std::string py_repr(std::string_view s) {
-    char quote = s.find('\'') != s.npos && s.find('"') == s.npos ? '"' : '\'';
-    std::string out = std::string("b") + quote;
-    for (unsigned char c : s) {
-        if (c == quote || c == '\\') out += {'\\', static_cast<char>(c)};
-        else if (c == '\t') out += "\\t";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\r') out += "\\r";
-        else if (c < 0x20 || c >= 0x7f) {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else out += static_cast<char>(c);
-    }
-    return out + quote;
-}
-
-// Python's repr() of an AF_INET address tuple: ('127.0.0.1', 57558).
-std::string py_tuple(const Address& a) { return "('" + a.host() + "', " + std::to_string(a.port()) + ")"; }
-
 std::string peer_ip(const Socket& s) {
     try {
         return s.peer_address().host();
@@ -69,8 +49,8 @@ std::string py_socket(const Socket& s) {
     std::string out = "<socket.socket fd=" + std::to_string(s.fileno()) + ", family=" +
                       std::to_string(AF_INET) + ", type=" + std::to_string(SOCK_STREAM) + ", proto=0";
     try {
-        out += ", laddr=" + py_tuple(s.local_address());
-        out += ", raddr=" + py_tuple(s.peer_address());
+        out += ", laddr=" + pyrepr::tuple(s.local_address());
+        out += ", raddr=" + pyrepr::tuple(s.peer_address());
     } catch (const gev::net::SocketError&) {   // not connected any more: Python leaves it out too
     }
     return out + ">";
@@ -127,7 +107,7 @@ void serve(const Options& o) {
             if (s == server.fileno()) {   // a new connection
                 try {
                     auto [conn, client_addr] = server.accept();
-                    std::printf("new connection from %s\n", py_tuple(client_addr).c_str());
+                    std::printf("new connection from %s\n", pyrepr::tuple(client_addr).c_str());
                     conn.set_timeout(nonblocking);
                     inputs.push_back(conn.fileno());   // recv later, when select says data came
                     message_queues[conn.fileno()].sock = std::move(conn);
@@ -143,7 +123,7 @@ void serve(const Options& o) {
                 std::printf("%s\n", e.what());
             }
             if (!data.empty()) {
-                std::printf("收到来自[%s]的数据: %s\n", peer_ip(c.sock).c_str(), py_repr(data).c_str());
+                std::printf("收到来自[%s]的数据: %s\n", peer_ip(c.sock).c_str(), pyrepr::bytes(data).c_str());
                 c.message_queue.push(data);   // reply once writable, so others are not held up
                 if (!contains(outputs, s)) outputs.push_back(s);
             } else {   // an empty read: the client disconnected
@@ -166,7 +146,7 @@ void serve(const Options& o) {
                 continue;
             }
             std::string& next_msg = c.message_queue.front();
-            std::printf("sending msg to [%s] %s\n", peer.c_str(), py_repr(next_msg).c_str());
+            std::printf("sending msg to [%s] %s\n", peer.c_str(), pyrepr::bytes(next_msg).c_str());
             try {
                 std::size_t n = c.sock.send(upper(next_msg));
                 if (n == next_msg.size()) c.message_queue.pop();

@@ -138,6 +138,12 @@ void accept_loop(const std::shared_ptr<State>& st) {
         try {
             auto [conn, peer] = st->listener.accept();
             backoff = 10ms;
+            if (st->options.nodelay && (st->at.family() == AF_INET || st->at.family() == AF_INET6)) {
+                try {
+                    conn.set_nodelay();
+                } catch (const SocketError&) {   // a peer already gone: its handler sees that
+                }
+            }
             spawn_handler(st, std::move(conn), peer);
         } catch (const SocketError& e) {
             int err = e.code().value();

@@ -28,6 +28,9 @@ struct ServerOptions {
     std::optional<std::size_t> max_connections{}; // back-pressure: handlers alive at once
     std::size_t accepts_per_turn = 64;            // then let the handlers run
     bool reuse_port = false;                      // SO_REUSEPORT on the listener
+    // TCP_NODELAY on each accepted TCP connection (as Go does): a reply written in
+    // several sends must not wait for the peer's delayed ACK.
+    bool nodelay = true;
     // Serve on this many of gev::run's hubs (0: all). By default each of them gets its
     // own SO_REUSEPORT listener and accept loop; with `handoff`, this hub accepts and
     // hands the connections to the hubs in turn.

@@ -5,7 +5,8 @@ perf/report.py renders it; neither knows a benchmark by name."""
 
 # Columns of the micro table, in order. A program key names how suite.py starts it.
 COLUMNS = [("gev", "gev"), ("boost_context", "raw Boost.Context"), ("boost_fiber", "Boost.Fiber"),
-           ("go", "Go"), ("gevent", "gevent"), ("threads", "plain threads")]
+           ("go", "Go"), ("gevent", "gevent"), ("threads", "plain threads"),
+           ("libc", "C library, direct")]
 
 
 class Probe:
@@ -82,6 +83,11 @@ MICRO = [
         {"gev": Probe("micro_sync", "event_handoff_2hubs")}),
     Row("spawn_on_rt", "spawn_on(other hub) + get, round trip", "ns/op",
         {"gev": Probe("micro", "spawn_on_rt")}),
+    # Issue 6: gev_monkey's read/write hooks on a ready socket against the C library's own
+    # functions (gev::monkey::original), same fds, same fiber; op = write 64 B + read 64 B.
+    Row("monkey_rw", "patched read+write (64 B, ready socketpair) vs the original calls", "ns/op",
+        {"gev": Probe("monkey", "rw_patched"), "libc": Probe("monkey", "rw_direct")}, ref="libc",
+        goal=Goal("ratio", 1.1, "≤ 1.1× direct call"), scale=4),
 ]
 
 # Echo: server columns in order (see echo_bench.servers), configurations per mode.
@@ -112,4 +118,6 @@ CALLGRIND = [
     ("chan_pingpong", "gev", "micro_sync", "chan_pingpong", 2, 0.005, 0.01),
     ("chan_pingpong", "boost_fiber", "fiber", "chan_pingpong", 2, 0.005, 0.01),
     ("event_pingpong", "gev", "micro_sync", "event_pingpong", 2, 0.005, 0.01),
+    ("monkey_rw", "gev", "monkey", "rw_patched", 1, 0.1, 0.2),
+    ("monkey_rw", "libc", "monkey", "rw_direct", 1, 0.1, 0.2),
 ]

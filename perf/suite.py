@@ -41,7 +41,7 @@ def programs(a):
     perf = os.path.join(a.build, "perf")
     out = {}
     for key, exe, rounds in (("micro", "micro", True), ("micro_sync", "micro_sync", True),
-                             ("fiber", "fiber_micro", False)):
+                             ("monkey", "monkey_bench", True), ("fiber", "fiber_micro", False)):
         if os.path.exists(os.path.join(perf, exe)):
             out[key] = ([os.path.join(perf, exe)], {}, rounds)
     if a.go:

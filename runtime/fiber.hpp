@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 
 namespace gev::detail {
@@ -114,6 +115,9 @@ public:
 
     // Runs the fiber's function; the result stays in the derived object.
     virtual void invoke() = 0;
+    // Drops the function and what it captured, for a fiber that will never run it
+    // (killed before it started): captures must not outlive the fiber's end.
+    virtual void drop_function() noexcept {}
 
 protected:
     // A hub fiber starts with two references: its handle's and its own while alive.
@@ -152,5 +156,12 @@ void switch_to(Fiber* from, Fiber* to) noexcept;
 [[noreturn]] void finish_fiber(Fiber* self, std::exception_ptr error) noexcept;
 // Ends a hub fiber that never ran (killed first, or no stack could be had).
 void end_unstarted(Fiber* f, std::exception_ptr why) noexcept;
+
+// Empties a fiber's std::optional function when the invoke() frame ends, however it ends.
+template <class F>
+struct DropOnExit {
+    std::optional<F>& fn;
+    ~DropOnExit() { fn.reset(); }
+};
 
 }  // namespace gev::detail

@@ -112,6 +112,7 @@ void spawn_fiber_later(Fiber* f, Duration delay, const SpawnOptions& opts) {
 void end_unstarted(Fiber* f, std::exception_ptr why) noexcept {
     record_end(f, std::move(why));
     notify_death(f);
+    f->drop_function();
     if (!f->queued) f->unref();   // otherwise the ready queue drops it when it gets there
 }
 

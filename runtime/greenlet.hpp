@@ -63,13 +63,16 @@ class Task final : public ValueFiber<T> {
 public:
     explicit Task(F&& fn) : fn_(std::move(fn)) {}
     void invoke() override {
+        // Drop what the function captured as soon as it is done, however it ended
+        // (gevent clears _run): a capture must not keep its owner alive in a cycle.
+        DropOnExit<F> drop{fn_};
         if constexpr (std::is_void_v<T>) {
             (*fn_)();
         } else {
             this->value.emplace((*fn_)());
         }
-        fn_.reset();   // drop what the function captured as soon as it is done (gevent clears _run)
     }
+    void drop_function() noexcept override { fn_.reset(); }
 
 private:
     std::optional<F> fn_;

@@ -47,6 +47,18 @@ Hub::Hub(const std::string& poller, ErrorHandler on_error) : root_(root_fiber())
 Hub::~Hub() {
     unmonitor_hub(this);
     pool_.reset();   // joins the workers before the inbox they post to goes
+    // Posts that arrived after the loop's last turn (another hub waking or killing a
+    // fiber of ours while it stopped) each hold a fiber reference: run them. A fiber
+    // handed to us that never ran ends now, and what is queued is released.
+    drain_inbox();
+    while (Fiber* f = ready_head_) {
+        ready_head_ = f->next_ready;
+        f->queued = false;
+        if (f->state == FiberState::created) end_unstarted(f, std::make_exception_ptr(GreenletExit{}));
+        else if (f->state == FiberState::dead) f->unref();
+    }
+    ready_tail_ = nullptr;
+    ready_count_ = 0;
     t_hub = nullptr;
 }
 
@@ -138,7 +150,13 @@ void Hub::raise_pending(Fiber* self) {
 Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptible) {
     Fiber* self = current_fiber();
     if (self == root_) die("the hub's own loop tried to wait");
-    if (interruptible) raise_pending(self);
+    if (interruptible && self->pending && std::uncaught_exceptions() == 0) {
+        // The caller may have registered this wait already and a wake-up for it may be
+        // in flight from another hub: end the wait's epoch, or that wake-up would end
+        // this fiber's next park early.
+        ++self->epoch;
+        raise_pending(self);
+    }
     ParkTimer timer;
     if (deadline_ns >= 0) {
         timer.fiber = self;

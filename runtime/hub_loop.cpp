@@ -136,7 +136,8 @@ bool Hub::loop_done(const Fiber* main) const noexcept {
     if (until_ != nullptr) return until_(until_arg_);
     if (main != nullptr) return main->state == FiberState::dead;
     if (serve_mode_) return !serving_;
-    return live_ == 0;
+    // Fibers killed before they ran stay queued (holding a reference) until popped.
+    return live_ == 0 && ready_head_ == nullptr;
 }
 
 void Hub::serve() {
@@ -168,7 +169,7 @@ void Hub::run_until(bool (*done)(void*), void* arg) {
 // When main returns, what is still alive gets GreenletExit (so the destructors on its
 // stack run) and a bounded grace period; what survives that is reported.
 void Hub::kill_leftovers() {
-    if (live_ == 0) return;
+    if (live_ == 0 && ready_head_ == nullptr) return;
     std::vector<Fiber*> left;
     for (Fiber* f = all_; f != nullptr; f = f->all_next) {
         f->ref();

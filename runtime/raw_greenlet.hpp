@@ -27,6 +27,7 @@ public:
     template <class G>
     explicit RawTask(G&& fn) : Fiber(FiberKind::raw, 1), fn_(std::in_place, std::forward<G>(fn)) {}
     void invoke() override {
+        DropOnExit<F> drop{fn_};   // even when it throws
         std::any arg = std::move(transfer);
         transfer.reset();
         if constexpr (std::is_invocable_v<F&, std::any>) {
@@ -38,8 +39,8 @@ public:
             if constexpr (std::is_void_v<R>) (*fn_)();
             else transfer = std::any((*fn_)());
         }
-        fn_.reset();
     }
+    void drop_function() noexcept override { fn_.reset(); }
 
 private:
     std::optional<F> fn_;

@@ -1,19 +1,22 @@
-// sync/parking.hpp — the one wait loop under Queue, LifoQueue, PriorityQueue, Channel,
-// Group and Pool (internal). A waiter parks on a WaitList guarded by the primitive's
-// SpinLock; a waker, holding that lock, unlinks it, marks it woken (w.woken, plus a
-// primitive-specific w.data) and wakes it through its hub. The invariant: `woken`,
-// read under the lock, is the only truth about whether a grant was made — not how
-// park() returned — so a grant that meets a timeout, kill or Timeout is either used
-// or handed on by the waiter, never lost. Waiters live on their fibers' stacks.
+// sync/parking.hpp — the wait of Queue, LifoQueue, PriorityQueue, Channel, Group and
+// Pool (internal): wait_queue.hpp's loop, for callers that keep their lock in a
+// SyncLock. A waiter parks on a WaitList guarded by the primitive's SpinLock; a waker,
+// holding that lock, unlinks it, marks it woken (w.woken, plus a primitive-specific
+// w.data) and wakes it through its hub. The invariant: `woken`, read under the lock,
+// is the only truth about whether a grant was made — not how park() returned — so a
+// grant that meets a timeout, kill or Timeout is either used or handed on by the
+// waiter, never lost. Waiters live on their fibers' stacks.
 #pragma once
 
 #include "runtime/clock.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/spinlock.hpp"
 #include "runtime/wait_list.hpp"
+#include "sync/wait_queue.hpp"
 
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 
 namespace gev::detail {
 
@@ -44,12 +47,13 @@ struct Deadline {
 };
 
 // Parks the current fiber on `list` until a waker marks `w` woken, or the deadline
-// (ns, <0: none). `lock` is held on entry and on every exit, and is released only
-// while parked. Returns Wake::notified when woken (even if the deadline passed at the
-// same moment), Wake::timed_out otherwise (w is then unlinked). When the park throws
-// (kill, Timeout, LoopExit) it relocks and, if `w` had been woken, calls abandon()
-// (which must hand the grant on and not throw), else unlinks `w`; then rethrows.
-// The caller sets w.data before the call; wakers may change it.
+// (ns, <0: none): sync/wait_queue.hpp's await_grant, for callers that keep the lock in
+// a SyncLock. `lock` is held on entry and on every exit, and is released only while
+// parked. Returns Wake::notified when woken (even if the deadline passed at the same
+// moment), Wake::timed_out otherwise (w is then unlinked). When the park throws (kill,
+// Timeout, LoopExit) and `w` had been woken, abandon() runs under the lock (it must
+// hand the grant on and not throw); then the exception goes on. The caller sets
+// w.data before the call; wakers may change it.
 template <class Abandon>
 Wake park_until_woken(Hub& hub, SyncLock& lock, WaitList& list, Waiter& w, const WaitReason& why,
                       std::int64_t deadline, Abandon&& abandon) {
@@ -57,31 +61,30 @@ Wake park_until_woken(Hub& hub, SyncLock& lock, WaitList& list, Waiter& w, const
     // A kill left pending (it arrived while this fiber was unwinding) is raised before
     // anything is registered, so no wake-up can be posted for a wait that never parks.
     Hub::raise_pending(self);
-    w.fiber = self;
-    w.woken = false;
-    w.epoch = self->epoch;   // under the lock, and nothing can switch before park()
-    list.push_back(&w);
-    for (;;) {
-        lock.unlock();
-        Wake r;
-        try {
-            r = hub.park(why, deadline);
-        } catch (...) {
-            lock.lock();
-            if (w.woken) abandon();
-            else list.remove(&w);
-            throw;
-        }
+    enqueue(list, w, self);   // under the lock, and nothing can switch before the park
+    struct Handoff {
+        SpinLock* mu;
+        std::remove_reference_t<Abandon>* fn;
+    } handoff{lock.mutex(), &abandon};
+    WaitSpec spec;
+    spec.why = why;
+    spec.deadline = deadline;
+    spec.object = &handoff;
+    spec.pass_on = [](void* p) noexcept {
+        auto* h = static_cast<Handoff*>(p);
+        std::lock_guard relock(*h->mu);
+        (*h->fn)();
+    };
+    lock.unlock();
+    bool granted;
+    try {
+        granted = await_grant(hub, *lock.mutex(), list, w, spec);
+    } catch (...) {
         lock.lock();
-        if (w.woken) return Wake::notified;
-        if (r == Wake::timed_out) {
-            list.remove(&w);
-            return Wake::timed_out;
-        }
-        // Resumed without a grant (a kill held back while unwinding): wait again, under
-        // the epoch of the next park, set before anyone can look at it.
-        w.epoch = self->epoch;
+        throw;
     }
+    lock.lock();
+    return granted ? Wake::notified : Wake::timed_out;
 }
 
 // The same wait for waiters that are woken all at once and hold no grant (join,

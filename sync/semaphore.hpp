@@ -37,7 +37,30 @@ public:
         : std::system_error(std::make_error_code(std::errc::operation_not_permitted), what) {}
 };
 
-class Semaphore {
+namespace detail {
+// The standard Lockable and TimedLockable names (std::scoped_lock, std::unique_lock,
+// try_lock_for) over a type's acquire(blocking, timeout) and release().
+template <class Self>
+class TimedLockable {
+public:
+    void lock() { self().acquire(); }
+    void unlock() { self().release(); }
+    bool try_lock() { return self().acquire(false); }
+    template <class Rep, class Period>
+    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
+        return self().acquire(true, std::chrono::ceil<Duration>(d));
+    }
+    template <class C, class D>
+    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
+        return try_lock_for(t - C::now());
+    }
+
+private:
+    Self& self() noexcept { return static_cast<Self&>(*this); }
+};
+}  // namespace detail
+
+class Semaphore : public detail::TimedLockable<Semaphore> {
 public:
     // `value` permits; throws std::system_error (EINVAL) if it is negative.
     explicit Semaphore(int value = 1) : Semaphore(value, kUnbounded, "Semaphore") {}
@@ -71,18 +94,6 @@ public:
         return s > 0 ? s : 0;
     }
 
-    // Lockable / TimedLockable.
-    void lock() { acquire(); }
-    void unlock() { release(); }
-    bool try_lock() noexcept { return try_acquire(); }
-    template <class Rep, class Period>
-    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
-        return acquire(true, std::chrono::ceil<Duration>(d));
-    }
-    template <class C, class D>
-    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
-        return try_lock_for(t - C::now());
-    }
 
 protected:
     static constexpr int kUnbounded = 0x7fffffff;
@@ -135,7 +146,7 @@ public:
 
 // A re-entrant lock owned by the fiber that acquired it: the owner may acquire it again
 // (each acquire needs a release); only the owner may release it.
-class RLock {
+class RLock : public detail::TimedLockable<RLock> {
 public:
     RLock();
     RLock(const RLock&) = delete;
@@ -153,17 +164,6 @@ public:
     // The calling fiber's depth: how many releases it owes (0 if it does not hold it).
     int count() const noexcept { return is_owned() ? depth_ : 0; }
 
-    void lock() { acquire(); }
-    void unlock() { release(); }
-    bool try_lock() { return acquire(false); }
-    template <class Rep, class Period>
-    bool try_lock_for(const std::chrono::duration<Rep, Period>& d) {
-        return acquire(true, std::chrono::ceil<Duration>(d));
-    }
-    template <class C, class D>
-    bool try_lock_until(const std::chrono::time_point<C, D>& t) {
-        return try_lock_for(t - C::now());
-    }
 
 private:
     friend class Condition;

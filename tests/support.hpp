@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +32,25 @@ void run(F&& body, Failures* failures = nullptr) {
         return;
     }
     for (const std::string& m : seen) FAIL_CHECK("unexpected fiber failure: " << m);
+}
+
+// gev::run's options for `n` hubs (threads).
+inline RunOptions hubs(unsigned n) {
+    RunOptions o;
+    o.threads = n;
+    return o;
+}
+
+// Open fds of this process (the directory's own fd is counted every time, so
+// counts compare).
+inline int count_fds() {
+    int n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') ++n;
+        ::closedir(d);
+    }
+    return n;
 }
 
 }  // namespace gev::testing

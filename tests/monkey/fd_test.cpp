@@ -173,7 +173,7 @@ TEST_CASE("sendmsg and recvmsg carry data and an fd over a blocking Unix socketp
 
 TEST_CASE("waits, polls, timeouts and closes leave no fd behind", "[monkey][leak]") {
     run_patched([] {
-        int before = open_fds();
+        int before = count_fds();
         for (int i = 0; i < 20; ++i) {
             auto [a, b] = c_tcp_pair();
             auto w = gev::spawn([&, b = b] {
@@ -191,7 +191,7 @@ TEST_CASE("waits, polls, timeouts and closes leave no fd behind", "[monkey][leak
             ::close(a);
             ::close(b);
         }
-        CHECK(open_fds() == before);
+        CHECK(count_fds() == before);
     });
 }
 

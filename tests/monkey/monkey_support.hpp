@@ -10,7 +10,6 @@
 #include "monkey/original.hpp"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -56,17 +55,6 @@ inline std::pair<int, int> c_tcp_pair() {
     int s = ::accept(l, nullptr, nullptr);
     ::close(l);
     return {c, s};
-}
-
-// Open fds of this process.
-inline int open_fds() {
-    int n = 0;
-    if (DIR* d = ::opendir("/proc/self/fd")) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') ++n;
-        ::closedir(d);
-    }
-    return n;
 }
 
 inline bool kernel_nonblocking(int fd) {

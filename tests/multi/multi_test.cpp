@@ -22,11 +22,7 @@ constexpr int kScale = 50;
 constexpr int kScale = 1;
 #endif
 
-gev::RunOptions hubs(unsigned n) {
-    gev::RunOptions o;
-    o.threads = n;
-    return o;
-}
+using gev::testing::hubs;
 
 double cpu_seconds() {
     rusage ru{};

@@ -6,7 +6,6 @@
 
 #include "support.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,18 +45,6 @@ inline std::uint16_t closed_port() {
     Socket s(AF_INET, SOCK_STREAM);
     s.bind(Address("127.0.0.1", 0));
     return s.local_address().port();
-}
-
-// Open fds of this process (the directory's own fd is counted every time, so
-// counts compare).
-inline int count_fds() {
-    int n = 0;
-    if (DIR* d = ::opendir("/proc/self/fd")) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') ++n;
-        ::closedir(d);
-    }
-    return n;
 }
 
 inline bool fd_is_closed(int fd) { return ::fcntl(fd, F_GETFD) < 0 && errno == EBADF; }

@@ -5,6 +5,8 @@
 // by its test.
 #include "net_support.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -287,6 +289,24 @@ TEST_CASE("max_connections gives back-pressure: with a limit of 2 a third client
         REQUIRE(server.connections() == 2);
         server.stop();
     });
+}
+
+TEST_CASE("accepted TCP connections get TCP_NODELAY unless ServerOptions.nodelay is false", "[net][server]") {
+    for (bool nodelay : {true, false}) {
+        run([nodelay] {
+            std::vector<int> seen;
+            auto probe = [&seen](Socket conn, Address) {
+                seen.push_back(conn.getsockopt<int>(IPPROTO_TCP, TCP_NODELAY) != 0 ? 1 : 0);
+            };
+            StreamServer server(kAnyPort, probe, {.nodelay = nodelay});
+            server.start();
+            Socket c = connect_to(server);
+            std::array<char, 1> b;
+            REQUIRE(c.recv(b) == 0);   // the probe returned and closed the connection
+            server.stop();
+            REQUIRE(seen == std::vector<int>{nodelay ? 1 : 0});
+        });
+    }
 }
 
 TEST_CASE("serve_forever parks until another fiber stops the server", "[net][server]") {

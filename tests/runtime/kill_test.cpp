@@ -3,6 +3,7 @@
 // custom exceptions, fibers that never ran, dead fibers and killing oneself.
 #include "support.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -232,4 +233,40 @@ TEST_CASE("a target that swallows GreenletExit lives on", "[runtime][kill]") {
         REQUIRE(g.successful());
     });
     REQUIRE(trace == std::vector<std::string>{"swallowed", "lived on"});
+}
+
+TEST_CASE("a fiber killed before it ever ran drops what its function captured at once", "[runtime][kill]") {
+    auto token = std::make_shared<int>(7);
+    std::weak_ptr<int> watch = token;
+    gev::testing::run([&] {
+        auto g = gev::spawn([t = std::move(token)] { (void)*t; });
+        REQUIRE_FALSE(watch.expired());
+        g.kill();
+        REQUIRE(watch.expired());   // the handle g still lives; the capture does not
+    });
+}
+
+TEST_CASE("a fiber that ends by an exception drops what its function captured", "[runtime][kill]") {
+    auto token = std::make_shared<int>(7);
+    std::weak_ptr<int> watch = token;
+    gev::testing::run([&] {
+        auto g = gev::spawn([t = std::move(token)] { gev::sleep(1h); (void)*t; });
+        gev::sleep(0ns);
+        g.kill();
+        REQUIRE(g.dead());
+        REQUIRE(watch.expired());
+    });
+}
+
+TEST_CASE("fibers spawned but never run when main returns are ended and released", "[runtime][kill]") {
+    auto token = std::make_shared<int>(7);
+    std::weak_ptr<int> watch = token;
+    gev::Greenlet<> kept;
+    gev::testing::run([&] {
+        kept = gev::spawn([t = std::move(token)] { (void)*t; });
+        gev::spawn([] {});   // no handle left: only the hub knows it
+    });
+    REQUIRE(kept.dead());
+    REQUIRE(kept.successful());   // it ended by GreenletExit, which counts as success
+    REQUIRE(watch.expired());
 }

@@ -8,21 +8,6 @@
 
 using namespace std::chrono_literals;
 
-namespace {
-// Ends a two-hub test body: lets hub 0 drain wake-ups still in flight from hub 1. A
-// wake-up left in a hub's inbox when gev::run returns leaks the reference it holds
-// on its fiber (a runtime limitation), which LeakSanitizer reports.
-void settle() { gev::sleep(std::chrono::milliseconds(2)); }
-}  // namespace
-
-namespace {
-gev::RunOptions two_hubs() {
-    gev::RunOptions o;
-    o.threads = 2;
-    return o;
-}
-}  // namespace
-
 TEST_CASE("wait returns true at once when the event is already set", "[sync][event]") {
     gev::testing::run([] {
         gev::Event e;
@@ -152,8 +137,7 @@ TEST_CASE("an Event set on hub 1 wakes waiters on hub 0", "[sync][event][multi]"
         gev::sleep(1ms);
         gev::spawn_on(1, [&] { e.set(); }).join();
         gev::joinall(gs);
-        settle();
-    }, two_hubs());
+    }, gev::testing::hubs(2));
     REQUIRE(woken == 4);
 }
 
@@ -176,7 +160,6 @@ TEST_CASE("two hubs ping-pong through a pair of Events without losing a wake-up"
             ++pongs;
         }
         far.get();
-        settle();
-    }, two_hubs());
+    }, gev::testing::hubs(2));
     REQUIRE(pongs == rounds);
 }

@@ -16,7 +16,6 @@ std::atomic<int> g_alive{0};
 // Ends a test body whose fibers have just ended: lets their death links run. A fiber
 // still queued when main returns is never freed (a runtime limitation), and neither
 // would the values its link holds.
-void settle() { gev::sleep(std::chrono::milliseconds(2)); }
 
 struct Counted {
     Counted() { ++g_alive; }
@@ -46,7 +45,6 @@ TEST_CASE("each fiber sees its own value, default-constructed on first access", 
         gev::joinall(gs);
         REQUIRE(seen == std::vector<int>{0, 0, 0, 10, 11, 12});
         REQUIRE(*n == 1);
-        settle();
     });
 }
 
@@ -81,7 +79,6 @@ TEST_CASE("a local made with a factory starts each fiber's value from it", "[syn
         auto b = gev::spawn([&] { return *name + "/" + *name; });
         REQUIRE(a.get() == "fiber 1");
         REQUIRE(b.get() == "fiber 2/fiber 2");
-        settle();
     });
 }
 

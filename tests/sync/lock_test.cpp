@@ -11,13 +11,6 @@
 
 using namespace std::chrono_literals;
 
-namespace {
-// Ends a two-hub test body: lets hub 0 drain wake-ups still in flight from hub 1. A
-// wake-up left in a hub's inbox when gev::run returns leaks the reference it holds
-// on its fiber (a runtime limitation), which LeakSanitizer reports.
-void settle() { gev::sleep(std::chrono::milliseconds(2)); }
-}  // namespace
-
 TEST_CASE("a held Lock makes try_lock fail, even for its holder, and another fiber wait", "[sync][lock]") {
     std::vector<std::string> log;
     gev::testing::run([&] {
@@ -188,7 +181,6 @@ TEST_CASE("a Lock contended by fibers on two hubs protects a plain counter", "[s
         };
         std::vector<gev::Greenlet<>> gs{gev::spawn(add), gev::spawn(add), gev::spawn_on(1, add), gev::spawn_on(1, add)};
         REQUIRE(gev::joinall(gs, 60s, true).size() == 4);
-        settle();
     }, o);
     REQUIRE(counter == 40'000);
 }
@@ -212,7 +204,6 @@ TEST_CASE("an RLock shared by two hubs keeps each owner's nested sections whole"
             }
         };
         gev::joinall({gev::spawn(work), gev::spawn_on(1, work), gev::spawn_on(1, work)});
-        settle();
     }, o);
     REQUIRE_FALSE(torn);
     REQUIRE(a == 15'000);
