@@ -126,7 +126,10 @@ Fiber* Hub::pop_ready() noexcept {
 }
 
 void Hub::reschedule(Fiber* self) noexcept {
-    if (budget_ == 0) turn(0);
+    // A pass over the ready queue is done: look at IO, timers and the inbox before the
+    // next. With nothing ready the hub's loop does that turn anyway (and may block), so
+    // a turn here would only add a system call.
+    if (budget_ == 0 && ready_count_ > 0) turn(0);
     Fiber* next = pop_ready();
     if (next == nullptr) next = root_;
     if (next == self) return;
@@ -220,12 +223,20 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
     // A post may have made someone ready or changed what the loop waits for (a shutdown,
     // a stop condition): do not block before the loop has looked again.
     if (drain_inbox() || ready_count_ > 0) timeout_ns = 0;
+    bool polled = false;
+    if (timeout_ns != 0 && spin_ns_ > 0) {
+        std::int64_t limit = timeout_ns < 0 ? spin_ns_ : std::min(spin_ns_, timeout_ns);
+        // Work found while spinning: the spin has looked at the poller lately, so this
+        // turn skips that system call.
+        if (spin_for_work(limit)) timeout_ns = 0, polled = true;
+        else if (timeout_ns > 0) timeout_ns -= limit;
+    }
     if (timeout_ns != 0) {
         // Dekker with post(): either it sees us sleeping and wakes the poller, or we see its entry.
         sleeping_.store(true, std::memory_order_seq_cst);
         if (inbox_full_.load(std::memory_order_seq_cst)) timeout_ns = 0;
     }
-    poller_->poll(timeout_ns);
+    if (!polled) poller_->poll(timeout_ns);
     if (sleeping_.load(std::memory_order_relaxed)) {
         sleeping_.store(false, std::memory_order_relaxed);
         drain_inbox();
@@ -235,6 +246,25 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         fire_timers();
     }
     budget_ = ready_count_;
+}
+
+// Watches the inbox (and, now and then, the poller) for up to limit_ns; true as soon as
+// there is something to do. Bounded, so a hub left idle stops using CPU.
+bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
+    std::int64_t end = clock_ns() + limit_ns;
+    for (unsigned i = 1;; ++i) {
+        if (inbox_full_.load(std::memory_order_acquire)) return true;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        if ((i & 127) == 0) {
+            if (poller_->outstanding() != 0) {
+                poller_->poll(0);
+                if (ready_count_ > 0) return true;
+            }
+            if (clock_ns() >= end) return false;
+        }
+    }
 }
 
 void Hub::post(void (*fn)(void*, std::uint64_t), void* arg, std::uint64_t n) {

@@ -117,6 +117,9 @@ public:
     // Runs the loop until `done()` holds; used by gev::run to wait for the other hubs.
     void run_until(bool (*done)(void*), void* arg);
 
+    // How long (ns) the idle loop watches the inbox before it sleeps (RunOptions::spin).
+    void set_spin(std::int64_t ns) noexcept { spin_ns_ = ns; }
+
     // Which of gev::run's hubs this is (0: main's).
     unsigned index() const noexcept { return index_; }
     void set_index(unsigned i) noexcept { index_ = i; }
@@ -132,6 +135,7 @@ private:
     void turn(std::int64_t timeout_ns) noexcept;
     void fire_timers() noexcept;
     bool drain_inbox() noexcept;
+    bool spin_for_work(std::int64_t limit_ns) noexcept;
     void loop_until_dead(Fiber* main, std::int64_t stop_at);
     static void shutdown_here(void* hub, std::uint64_t);
     bool loop_done(const Fiber* main) const noexcept;
@@ -157,6 +161,7 @@ private:
     std::vector<Post> inbox_spare_;
     std::atomic<bool> inbox_full_{false};
     unsigned index_ = 0;
+    std::int64_t spin_ns_ = 0;
     bool serving_ = false;
     bool serve_mode_ = false;
     bool (*until_)(void*) = nullptr;

@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 namespace gev::detail {
@@ -28,6 +30,14 @@ void pin_to_cpu(unsigned i) {
 
 void noop(void*, std::uint64_t) {}
 
+// RunOptions::spin in ns: spinning pays only while every hub has a CPU to itself.
+std::int64_t spin_ns(const RunOptions& o, unsigned hubs) {
+    if (o.spin) return o.spin->count() > 0 ? o.spin->count() : 0;
+    if (const char* env = std::getenv("GEV_SPIN_US"); env != nullptr && *env != '\0')
+        return std::max(0ll, std::atoll(env)) * 1000;
+    return hubs <= std::thread::hardware_concurrency() ? 50'000 : 0;
+}
+
 void adopt_remote(void* arg, std::uint64_t) {
     auto* f = static_cast<Fiber*>(arg);
     if (f->state != FiberState::dead) {   // not killed on its way here
@@ -42,6 +52,7 @@ void hub_thread(Runtime& rt, const RunOptions& o, unsigned i, std::exception_ptr
     try {
         hub = std::make_unique<Hub>(o.poller, o.on_error);
         hub->set_index(i);
+        hub->set_spin(spin_ns(o, static_cast<unsigned>(rt.hubs.size())));
         hub->runtime = &rt;
         if (o.pin_cpus) pin_to_cpu(i);
     } catch (...) {
@@ -76,6 +87,7 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
         throw;
     }
     hub0->runtime = &rt;
+    hub0->set_spin(spin_ns(o, n));
     if (o.pin_cpus) pin_to_cpu(0);
     std::vector<std::exception_ptr> failures(n);
     std::vector<std::thread> threads;
