@@ -47,6 +47,14 @@ def check(name, argv):
         t_sync = float(lines[10].split()[1])
         t_async = float(lines[22].split()[1])
         expect(t_sync >= 0.44 and t_async < t_sync / 3, f"sync {t_sync} s vs async {t_async} s", out)
+    elif name == "fiber_dump":
+        expect(lines[0].startswith("gev: fibers of 1 hub, asked from hub 0"), "the dump's header", out)
+        for fiber, what in [("main", "running"), ("sleeper", "parked: sleep "), ("waiter", "parked: Event 0x"),
+                            ("reader", "parked: recv fd "), ("joiner", "parked: join fiber ")]:
+            expect(any(f"<{fiber} id=" in l and what in l and "spawned at" in l for l in lines[1:])
+                   or fiber == "main" and any("<main id=" in l and what in l for l in lines),
+                   f"a line for {fiber}: {what}", out)
+        expect(any("not started" in l for l in lines), "the spawn_later fiber, not started", out)
     elif name in check_threads.CHECKS:
         check_threads.CHECKS[name](lines, lambda cond, what: expect(cond, what, out))
     elif name in check_queues.CHECKS:
