@@ -157,8 +157,9 @@ def write(res, md_path, chart_path):
     if echo:
         lines += ["## Echo (server pinned to core 0, perf/loadgen to core 1)", "",
                   "Server CPU per round trip is the primary figure (from /proc/PID/stat); a 2-hub server "
-                  "shares core 1 with the load generator. gev, Go and gevent read 1 KiB per recv "
-                  "(examples/echo_server's buffer); the C epoll server reads 64 KiB.", ""] + echo + [""]
+                  "shares core 1 with the load generator. Every server reads 1 KiB per recv "
+                  "(examples/echo_server's buffer, as the seed's), so a 4096 B message costs each of "
+                  "them four reads and four writes.", ""] + echo + [""]
     cg = callgrind_lines(res)
     if cg:
         lines += ["## callgrind: instructions per operation (exact)", "",
