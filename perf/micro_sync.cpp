@@ -4,6 +4,8 @@
 //   handoff_2hubs         chan_pingpong with the peer on a second hub (issue 5's goal:
 //                         ≤ 0.5× Go's unbuffered channel ping-pong with GOMAXPROCS=2)
 //   event_handoff_2hubs   event_pingpong across two hubs
+//   semaphore_uncontended Semaphore acquire + release with no contention, one fiber
+//   queue_putget          a producer and a consumer fiber through a Queue(64): ns per item
 // ns_per_op is per one-way hand-off (two per round trip). A run stops after `kBudgetNs`
 // even short of N (a cross-hub wake-up waits for the OS to schedule the other thread,
 // which on a loaded machine takes milliseconds); n= says how many round trips ran.
@@ -13,6 +15,8 @@
 #include "perf/bench_util.hpp"
 #include "sync/channel.hpp"
 #include "sync/event.hpp"
+#include "sync/queue.hpp"
+#include "sync/semaphore.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -92,6 +96,40 @@ double chan_pingpong(std::size_t n, unsigned hubs) {
     });
 }
 
+// Uncontended Semaphore acquire + release (issue 4's goal: ≤ 10 ns), one fiber.
+double semaphore_uncontended(std::size_t n) {
+    return in_runtime(1, [n](unsigned) {
+        gev::Semaphore s(1);
+        double t0 = now_ns();
+        for (std::size_t i = 0; i < n; ++i) {
+            s.acquire();
+            s.release();
+        }
+        double dt = now_ns() - t0;
+        if (s.counter() != 1) std::fprintf(stderr, "semaphore: counter %d, want 1\n", s.counter());
+        return dt / static_cast<double>(n);
+    });
+}
+
+// Queue throughput: a producer fiber puts n items into a Queue(64), a consumer gets
+// them (each parks when the queue is full or empty); ns per item put and got.
+double queue_putget(std::size_t n) {
+    return in_runtime(1, [n](unsigned) {
+        gev::Queue<long> q(64);
+        long sum = 0;
+        double t0 = now_ns();
+        auto consumer = gev::spawn([&] {
+            for (std::size_t i = 0; i < n; ++i) sum += q.get();
+        });
+        for (std::size_t i = 0; i < n; ++i) q.put(static_cast<long>(i));
+        consumer.get();
+        double dt = now_ns() - t0;
+        long want = static_cast<long>(n) * (static_cast<long>(n) - 1) / 2;
+        if (sum != want) std::fprintf(stderr, "queue_putget: sum %ld, want %ld\n", sum, want);
+        return dt / static_cast<double>(n);
+    });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +137,9 @@ int main(int argc, char** argv) {
     std::size_t n = scaled(2'000'000);
     bench("event_pingpong", n, [&] { return event_pingpong(n, 1); });
     bench("chan_pingpong", n, [&] { return chan_pingpong(n, 1); });
+    std::size_t m = scaled(10'000'000);
+    bench("semaphore_uncontended", m, [&] { return semaphore_uncontended(m); });
+    bench("queue_putget", n, [&] { return queue_putget(n); });
     std::size_t x = scaled(200'000);
     auto done = [] { return " done=" + std::to_string(g_done); };
     bench("handoff_2hubs", x, [&] { return chan_pingpong(x, 2); }, done);
