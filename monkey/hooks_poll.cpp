@@ -145,6 +145,10 @@ int select_on(md::Hub& hub, int nfds, fd_set* r, fd_set* w, fd_set* x, std::int6
 
 extern "C" {
 
+// glibc declares poll's fds write-only (an access attribute for _FORTIFY_SOURCE), so g++
+// takes fds[0].fd below for unset; poll reads each pollfd's fd and events, as here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 int poll(pollfd* fds, nfds_t n, int timeout) {
     if (timeout == 0) {
         if (n == 1 && fds[0].fd == md::kProbeFd) [[unlikely]] {
@@ -158,6 +162,7 @@ int poll(pollfd* fds, nfds_t n, int timeout) {
     if (hub == nullptr) return orig::poll(fds, n, timeout);
     return poll_on(*hub, fds, n, timeout < 0 ? -1 : static_cast<std::int64_t>(timeout) * 1'000'000);
 }
+#pragma GCC diagnostic pop
 
 int ppoll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) {
     md::Hub* hub = mask == nullptr && !is_zero(timeout) && valid(timeout) ? md::cooperative(Patch::select) : nullptr;

@@ -125,7 +125,13 @@ std::string Address::host() const {
 
 std::string Address::to_string() const {
     if (len_ == 0) return "(none)";
-    if (family() == AF_INET6) return "[" + host() + "]:" + std::to_string(port());
+    if (family() == AF_INET6) {
+        std::string s = "[";   // appended, not "[" + host(): g++ 12 warns falsely (-Wrestrict) on that
+        s += host();
+        s += "]:";
+        s += std::to_string(port());
+        return s;
+    }
     if (family() == AF_UNIX) return host();
     return host() + ":" + std::to_string(port());
 }
