@@ -164,6 +164,14 @@ bool Group::contains(const Greenlet<>& g) const {
     return it != st_->members.end() && it->second.greenlet == g;
 }
 
+bool Group::current_is_member() const {
+    if (detail::Hub::current() == nullptr) return false;
+    std::uint64_t id = detail::current_fiber()->id;
+    std::lock_guard lock(st_->mu);
+    auto it = st_->members.find(id);
+    return it != st_->members.end() && it->second.greenlet.fiber() == detail::current_fiber();
+}
+
 std::size_t Group::size() const {
     std::lock_guard lock(st_->mu);
     detail::reap(*st_);

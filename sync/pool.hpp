@@ -16,6 +16,7 @@
 #include "sync/imap.hpp"
 
 #include <concepts>
+#include <functional>
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
@@ -39,6 +40,28 @@ public:
         requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
     Greenlet<detail::spawn_result_t<F, Args...>> spawn(F&& f, Args&&... args) {
         return detail::group_spawn(st_, std::forward<F>(f), std::forward<Args>(args)...);
+    }
+    // gevent's apply: f(args...) in a member, waiting for its result (rethrows its
+    // failure; GreenletExit if it was killed). Called from one of this group's own
+    // members, f runs right here instead (as gevent does): a member waiting for a slot
+    // of its own full Pool would wait forever.
+    template <class F, class... Args>
+        requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
+    detail::spawn_result_t<F, Args...> apply(F&& f, Args&&... args) {
+        if (current_is_member()) return std::invoke(std::forward<F>(f), std::forward<Args>(args)...);
+        return spawn(std::forward<F>(f), std::forward<Args>(args)...).get();
+    }
+    // gevent's apply_async(func, args, callback): spawns f(args...) as a member and, if
+    // it succeeds, calls callback(result) (callback() for void) in a fiber of its own.
+    template <class F, class Callback, class... Args>
+        requires std::invocable<std::decay_t<F>, std::decay_t<Args>...>
+    Greenlet<detail::spawn_result_t<F, Args...>> apply_async(F&& f, Callback callback, Args&&... args) {
+        auto g = spawn(std::forward<F>(f), std::forward<Args>(args)...);
+        g.link_value([g, cb = std::move(callback)](const Greenlet<>&) mutable {
+            if constexpr (std::is_void_v<detail::spawn_result_t<F, Args...>>) cb();
+            else cb(*g.value());
+        });
+        return g;
     }
     // Tracks a fiber spawned elsewhere (best added before it first runs). On a full Pool,
     // waits for room, up to `timeout` (throws Full when none came; at once without
@@ -104,6 +127,7 @@ public:
 
 protected:
     Group(std::size_t capacity, const char* kind);
+    bool current_is_member() const;
     std::shared_ptr<detail::GroupState> st_;
 };
 

@@ -86,6 +86,15 @@ public:
         if (c < 0) hand_off();   // someone registered to wait: the permit is theirs
         return c + 1 > 0 ? c + 1 : 0;
     }
+    // gevent's wait: parks until a permit is free, in FIFO order with the acquirers, but
+    // leaves it free; up to `timeout`. Returns the free permits then (0 when the timeout
+    // came first, or another waiter took the permit meanwhile).
+    int wait(MaybeDuration timeout = forever) {
+        if (counter() > 0) return counter();
+        if (!acquire(true, timeout)) return 0;
+        release();
+        return counter();
+    }
     // No permit is free (gevent's locked()).
     bool locked() const noexcept { return state_.load(std::memory_order_relaxed) <= 0; }
     // Free permits (gevent's counter).

@@ -224,6 +224,60 @@ TEST_CASE("a spawner killed after it was given a slot hands the slot to the next
     REQUIRE(started == std::vector<std::string>{"s2"});
 }
 
+TEST_CASE("apply runs f in a member and returns its result, or rethrows its failure", "[sync][pool][apply]") {
+    gev::testing::Failures failures;
+    run([] {
+        gev::Pool pool(2);
+        std::uint64_t caller = gev::getcurrent().id(), ran_in = 0;
+        int r = pool.apply([&](int x) {
+            ran_in = gev::getcurrent().id();
+            return x + 1;
+        }, 41);
+        REQUIRE(r == 42);
+        REQUIRE(ran_in != caller);   // a member of its own
+        REQUIRE(pool.empty());
+        REQUIRE_THROWS_AS(pool.apply([] { throw std::runtime_error("boom"); }), std::runtime_error);
+    }, &failures);
+    REQUIRE(failures.messages.size() == 1);   // the failed member is reported, as gevent prints it
+}
+
+TEST_CASE("apply from a member of a full Pool runs f inline instead of waiting for a slot", "[sync][pool][apply]") {
+    run([] {
+        gev::Pool pool(1);
+        auto member = pool.spawn([&] {
+            std::uint64_t self = gev::getcurrent().id();
+            return pool.apply([self] { return gev::getcurrent().id() == self; });
+        });
+        REQUIRE(member.get(std::chrono::seconds(5)));   // ran in the member itself: no deadlock
+    });
+}
+
+TEST_CASE("apply_async returns at once and calls back with the result when f succeeds", "[sync][pool][apply]") {
+    gev::testing::Failures failures;
+    run([] {
+        gev::Group group;
+        std::vector<std::string> trace;
+        gev::Event done;
+        auto g = group.apply_async([&](int x) {
+            trace.push_back("f");
+            return x * 2;
+        }, [&](int v) {
+            trace.push_back("callback " + std::to_string(v));
+            done.set();
+        }, 21);
+        trace.push_back("returned");
+        REQUIRE(done.wait(std::chrono::seconds(5)));
+        REQUIRE(trace == std::vector<std::string>{"returned", "f", "callback 42"});
+        REQUIRE(g.get() == 42);
+        bool called = false;
+        auto bad = group.apply_async([]() -> int { throw std::runtime_error("no"); }, [&](int) { called = true; });
+        bad.join();
+        gev::sleep(std::chrono::milliseconds(1));   // where its link would have run
+        REQUIRE_FALSE(called);
+    }, &failures);
+    REQUIRE(failures.messages.size() == 1);
+}
+
 TEST_CASE("map returns the results in input order", "[sync][pool][map]") {
     run([] {
         gev::Pool pool(3);

@@ -28,6 +28,29 @@ TEST_CASE("acquire takes permits until none is left, then acquire(false) fails",
     });
 }
 
+TEST_CASE("wait returns at once while a permit is free and otherwise parks until a release, taking nothing",
+          "[sync][semaphore]") {
+    gev::testing::run([] {
+        gev::Semaphore s(1);
+        REQUIRE(s.wait() == 1);
+        REQUIRE(s.counter() == 1);   // still free
+        REQUIRE(s.acquire());
+        REQUIRE(s.wait(1ms) == 0);   // none free: times out
+        std::vector<std::string> trace;
+        auto waiter = gev::spawn([&] {
+            trace.push_back("waiting");
+            int n = s.wait();
+            trace.push_back("woke with " + std::to_string(n));
+        });
+        gev::sleep(0ns);
+        trace.push_back("release");
+        s.release();
+        waiter.join();
+        REQUIRE(trace == std::vector<std::string>{"waiting", "release", "woke with 1"});
+        REQUIRE(s.counter() == 1);   // the waiter left the permit where it was
+    });
+}
+
 TEST_CASE("a negative initial value is rejected", "[sync][semaphore]") {
     REQUIRE_THROWS_AS(gev::Semaphore(-1), std::system_error);
     REQUIRE_THROWS_AS(gev::BoundedSemaphore(-1), std::system_error);
