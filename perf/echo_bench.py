@@ -6,7 +6,8 @@ when perf/run found them. Server pinned to core 0, load generator (perf/loadgen)
 core 1; a 2-hub server gets both cores and shares core 1 with the load. Primary figure:
 server CPU time per round trip. perf/suite.py imports servers() and one().
 Run: perf/echo_bench.py [--build build] [--rounds 3] [--seconds 2] [--configs 100x64,...]
-     ECHO_BENCH_URING_MODES=try,poll adds gev's io_uring modes; GO_PEER / GEVENT_PYTHON
+     ECHO_BENCH_URING_MODES=try,poll adds gev's io_uring modes, ECHO_BENCH_HANDOFF=1 the 2-hub
+     server in handoff mode (one acceptor) beside the default (a listener per hub); GO_PEER / GEVENT_PYTHON
      name the peers (perf/run sets them)."""
 import argparse
 import os
@@ -66,6 +67,9 @@ def servers(build, go_peer=None, gevent_python=None):
         out["gev_uring_" + mode] = Server(gev_argv, {"GEV_POLLER": "io_uring", "GEV_URING_MODE": mode})
     out["gev_uring_2hubs"] = Server(lambda p: gev_argv(p) + ["--threads", "2"], {"GEV_POLLER": "io_uring"},
                                     cpus="0,1", only={100, 1000})
+    if os.environ.get("ECHO_BENCH_HANDOFF"):   # the other StreamServer mode: one acceptor hands out
+        out["gev_uring_2hubs_handoff"] = Server(lambda p: gev_argv(p) + ["--threads", "2", "--handoff"],
+                                                {"GEV_POLLER": "io_uring"}, cpus="0,1", only={100, 1000})
     if go_peer:
         out["go"] = Server(lambda p: [go_peer, "echo", "--port", str(p)], {"GOMAXPROCS": "1"})
     if gevent_python:
