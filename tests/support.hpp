@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <sys/resource.h>
 
 #include <string>
 #include <utility>
@@ -32,6 +33,23 @@ void run(F&& body, Failures* failures = nullptr) {
         return;
     }
     for (const std::string& m : seen) FAIL_CHECK("unexpected fiber failure: " << m);
+}
+
+// CPU time (user + system) this process has used, in seconds.
+inline double cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+// What a stress test divides its counts by: `divisor` under ThreadSanitizer, which
+// slows every cross-thread step about 100x, else 1.
+constexpr int tsan_scale([[maybe_unused]] int divisor) {
+#if defined(__SANITIZE_THREAD__)
+    return divisor;
+#else
+    return 1;
+#endif
 }
 
 // gev::run's options for `n` hubs (threads).

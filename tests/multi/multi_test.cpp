@@ -3,8 +3,6 @@
 // flight, thread-local state across parks, signal handlers, an idle runtime at rest.
 #include "support.hpp"
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -15,20 +13,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Smaller counts under ThreadSanitizer, which slows every cross-thread step ~100x.
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 50;
-#else
-constexpr int kScale = 1;
-#endif
-
+constexpr int kScale = gev::testing::tsan_scale(50);
+using gev::testing::cpu_seconds;
 using gev::testing::hubs;
-
-double cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 }  // namespace
 

@@ -7,7 +7,6 @@
 #include "support.hpp"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,12 +47,6 @@ inline std::uint16_t closed_port() {
 }
 
 inline bool fd_is_closed(int fd) { return ::fcntl(fd, F_GETFD) < 0 && errno == EBADF; }
-
-inline double cpu_seconds() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
 class TempDir {

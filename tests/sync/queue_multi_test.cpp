@@ -13,11 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
-constexpr int kScale = 20;
-#else
-constexpr int kScale = 1;
-#endif
+constexpr int kScale = gev::testing::tsan_scale(20);
 
 using gev::testing::hubs;
 
