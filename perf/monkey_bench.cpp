@@ -8,13 +8,18 @@
 // medians and the median of the per-round ratios (issue 6's goal: ≤ 1.1×).
 // With --only NAME: that one alone, as perf/suite.py runs it.
 // With --callgrind: instructions per op of each, from two runs under valgrind.
-// Run: build/perf/monkey_bench [--scale F] [--rounds R] [--only NAME] [--callgrind]
+// With --fds N (issue 11): N patched connections (N/2 socketpairs, RLIMIT_NOFILE raised
+// as far as allowed) each set SO_RCVTIMEO and SO_SNDTIMEO, move one byte (the fd's first
+// use: gev manages it) and close; prints fd_timeouts with the ns per connection, which
+// stays flat as N grows when every fd-table call is O(1).
+// Run: build/perf/monkey_bench [--scale F] [--rounds R] [--only NAME] [--callgrind] [--fds N]
 #include "gev.hpp"
 #include "monkey/monkey.hpp"
 #include "monkey/original.hpp"
 #include "perf/bench_util.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -156,18 +161,64 @@ int callgrind(const char* self) {
     return 0;
 }
 
+// Raises the soft fd limit to what `want` fds need (at most the hard limit); returns
+// how many fds may be opened beyond those already open, with room for the runtime's.
+std::size_t fd_room(std::size_t want) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) die("getrlimit");
+    rlim_t need = static_cast<rlim_t>(want) + 256;
+    if (rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur > 256 ? static_cast<std::size_t>(rl.rlim_cur - 256) : 0;
+}
+
+// One round of the --fds mode: ns per connection (fd) for open, two timeouts, first
+// use, close. A fiber runs it, so the first use manages each fd as a library's would.
+double fd_timeouts(std::size_t pairs) {
+    std::vector<int> fds(2 * pairs, -1);
+    timeval tv{5, 0};
+    char c = 'x';
+    double t0 = now_ns();
+    for (std::size_t i = 0; i < pairs; ++i)
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &fds[2 * i]) != 0) die("socketpair");
+    for (int fd : fds) {
+        if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) die("setsockopt SO_RCVTIMEO");
+        if (::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) die("setsockopt SO_SNDTIMEO");
+    }
+    for (std::size_t i = 0; i < pairs; ++i)
+        if (::write(fds[2 * i], &c, 1) != 1 || ::read(fds[2 * i + 1], &c, 1) != 1) die("fd_timeouts write/read");
+    for (int fd : fds) ::close(fd);
+    return (now_ns() - t0) / static_cast<double>(fds.size());
+}
+
+int fds_mode(std::size_t want) {
+    std::size_t pairs = std::min(want, fd_room(want)) / 2;
+    if (pairs < want / 2)
+        std::fprintf(stderr, "monkey_bench: RLIMIT_NOFILE allows %zu fds, not %zu\n", 2 * pairs, want);
+    gev::RunOptions options;
+    options.monitor = false;
+    return gev::run([&] {
+        perf::bench("fd_timeouts", 2 * pairs, [&] { return fd_timeouts(pairs); });
+    }, options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     bool want_callgrind = false;
+    std::size_t fds = 0;
     std::vector<char*> args{argv[0]};
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--callgrind") == 0) want_callgrind = true;
+        else if (std::strcmp(argv[i], "--fds") == 0 && i + 1 < argc) fds = std::strtoul(argv[++i], nullptr, 10);
         else args.push_back(argv[i]);
     }
     perf::g_rounds = 15;   // short, paired rounds: the load on a shared machine moves less within one
     perf::parse_args(static_cast<int>(args.size()), args.data());
     gev::monkey::patch_all();
+    if (fds > 0) return fds_mode(fds);
     std::size_t n = perf::scaled(50'000);
     gev::RunOptions options;
     options.monitor = false;   // the loops hold the hub on purpose (never parking: the data is ready)
