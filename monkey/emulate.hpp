@@ -41,8 +41,8 @@ ssize_t emulate(Hub* hub, int fd, const FdView& v, bool out, std::size_t total, 
         if (!waited) {
             waited = true;
             // A number reused behind the hooks' back: the new file is not ours to emulate.
-            if (fd_stale(fd, *v.entry)) return done > 0 ? static_cast<ssize_t>(done) : -1;
-            deadline = deadline_in(hub, fd_timeout(*v.entry, out));
+            if (fd_stale(fd, v)) return done > 0 ? static_cast<ssize_t>(done) : -1;
+            deadline = deadline_in(hub, fd_timeout(*v.desc, out));
         }
         int w = wait_fd(hub, fd, out ? POLLOUT : POLLIN, deadline, v);
         if (w != 0) {

@@ -2,13 +2,17 @@
 // the kernel has. A socket or pipe that a fiber uses in blocking style is switched to
 // O_NONBLOCK for real ("managed") while the caller keeps seeing its own flag through
 // fcntl/ioctl; its SO_RCVTIMEO/SO_SNDTIMEO are mirrored here so waits can honour them.
-// Any thread (fds are process-wide): every field is atomic. The table is zero-
-// initialised (a constant), so it works before constructors run. One invariant: an fd
-// is managed only if gev set its O_NONBLOCK, and then every hooked call on it emulates
-// the blocking behaviour — on any thread, patched or not.
+// As in the kernel, that state belongs to the open file description (FdDesc), which
+// every dup shares, so each call is O(1); an fd number (FdEntry) only points at it and
+// counts its closes. Any thread: every field is atomic; both tables are zero-
+// initialised, so they work before constructors run. Descriptions are recycled, never
+// freed, so a racing reader always reads memory that is still a description.
+// Invariant: an fd is managed only if gev set its O_NONBLOCK, and then every hooked
+// call on it emulates the blocking behaviour — on any thread, patched or not.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace gev::monkey::detail {
@@ -19,14 +23,21 @@ enum class FdKind : std::uint32_t {
     pollable,       // socket or pipe: may be managed
 };
 
-struct FdEntry {
-    std::atomic<std::uint32_t> bits{0};    // FdKind | flags below
-    std::atomic<std::uint32_t> desc{0};    // open file description id, shared by dups
-    std::atomic<std::uint32_t> gen{0};     // bumped at every close of this number
-    std::atomic<std::int64_t> rcv_ns{0};   // SO_RCVTIMEO as ns + 1; 0: none
-    std::atomic<std::int64_t> snd_ns{0};   // SO_SNDTIMEO likewise
-    std::atomic<std::uint64_t> ino{0};     // identity of the managed file, to spot a stale entry
+// One open file description, shared by every fd number that dups it.
+struct FdDesc {
+    std::atomic<std::uint32_t> bits{0};        // FdKind | flags below
+    std::atomic<std::uint32_t> refs{0};        // fd numbers that point here; 0: on the free list
+    std::atomic<std::int64_t> rcv_ns{0};       // SO_RCVTIMEO as ns + 1; 0: none
+    std::atomic<std::int64_t> snd_ns{0};       // SO_SNDTIMEO likewise
+    std::atomic<std::uint64_t> ino{0};         // identity of the managed file, to spot a stale entry
     std::atomic<std::uint64_t> dev{0};
+    std::atomic<std::uint32_t> next_free{0};   // the free list's link (a description id)
+};
+
+// One fd number. It outlives every close: a fiber waiting on the number compares gen.
+struct FdEntry {
+    std::atomic<std::uint32_t> desc{0};   // its description's id; 0: nothing known (erased)
+    std::atomic<std::uint32_t> gen{0};    // bumped at every close of this number
 };
 
 inline constexpr std::uint32_t kKindMask = 3;
@@ -41,10 +52,13 @@ inline bool is_managed(std::uint32_t bits) noexcept {
     return kind_of(bits) == FdKind::pollable && (bits & kGevNonblock) && !(bits & kUserNonblock);
 }
 
+// Both tables: chunks of 1024 made on demand, up to 2^20 fds (beyond that every call
+// passes through) and as many descriptions.
 inline constexpr int kChunkBits = 10;
 inline constexpr int kChunkSize = 1 << kChunkBits;
 inline constexpr int kChunks = 1 << 10;
 extern constinit std::atomic<FdEntry*> g_fd_chunks[kChunks];
+extern constinit std::atomic<FdDesc*> g_desc_chunks[kChunks];
 
 // The entry for fd, creating its chunk; nullptr for fd < 0 or past the table's range.
 FdEntry* fd_entry(int fd) noexcept;
@@ -54,10 +68,24 @@ inline FdEntry* fd_find(int fd) noexcept {
     FdEntry* chunk = g_fd_chunks[fd >> kChunkBits].load(std::memory_order_acquire);
     return chunk == nullptr ? nullptr : &chunk[fd & (kChunkSize - 1)];
 }
+// The description with this id (ids come only from the table, so its chunk exists).
+inline FdDesc* desc_at(std::uint32_t id) noexcept {
+    std::uint32_t i = id - 1;
+    return &g_desc_chunks[i >> kChunkBits].load(std::memory_order_acquire)[i & (kChunkSize - 1)];
+}
+// fd's description, or nullptr when nothing is known about fd.
+inline FdDesc* fd_desc(int fd) noexcept {
+    FdEntry* e = fd_find(fd);
+    std::uint32_t id = e == nullptr ? 0 : e->desc.load(std::memory_order_acquire);
+    return id == 0 ? nullptr : desc_at(id);
+}
+// Descriptions in use (referenced by at least one fd number): for the tests, which
+// check that closing erases what the table knew.
+std::size_t fd_descs_in_use() noexcept;
 
 // A new fd made by a hooked call (socket, accept, pipe, ...): the kernel's flag is the caller's.
 void fd_created(int fd, FdKind kind, bool nonblock, bool stream) noexcept;
-// The number is being closed (close, dup2 over it): forget everything, bump gen.
+// The number is being closed (close, dup2 over it): erase its entry, bump gen.
 void fd_closed(int fd) noexcept;
 // `to` now shares `from`'s open file description (dup, dup2, F_DUPFD).
 void fd_copied(int from, int to) noexcept;
@@ -70,25 +98,32 @@ void fd_set_timeout(int fd, bool send, std::int64_t ns) noexcept;
 // How a hooked IO call treats fd right now.
 struct FdView {
     FdEntry* entry = nullptr;
+    FdDesc* desc = nullptr;
+    std::uint32_t id = 0;        // desc's id
     bool emulate = false;        // managed: loop "try, wait, retry" instead of the real call
     bool stream = true;
     std::uint32_t gen = 0;
 };
 // On a fiber (`adopt`), classifies an unknown fd and manages a blocking socket or
-// pipe (a few system calls, once per fd); elsewhere only looks. Keeps errno.
+// pipe (a few system calls, once per open file description); elsewhere only looks.
+// Keeps errno.
 FdView fd_prepare_slow(int fd, bool adopt) noexcept;
 inline FdView fd_prepare(int fd, bool adopt) noexcept {
     if (FdEntry* e = fd_find(fd)) {   // the common cases, without a call
-        std::uint32_t bits = e->bits.load(std::memory_order_acquire);
-        if (is_managed(bits)) return FdView{e, true, (bits & kStream) != 0, e->gen.load(std::memory_order_acquire)};
-        if (kind_of(bits) == FdKind::passthrough || (bits & kUserNonblock)) return {};
+        if (std::uint32_t id = e->desc.load(std::memory_order_acquire); id != 0) {
+            FdDesc* d = desc_at(id);
+            std::uint32_t bits = d->bits.load(std::memory_order_acquire);
+            if (is_managed(bits))
+                return FdView{e, d, id, true, (bits & kStream) != 0, e->gen.load(std::memory_order_acquire)};
+            if (kind_of(bits) == FdKind::passthrough || (bits & kUserNonblock)) return {};
+        }
     }
     return fd_prepare_slow(fd, adopt);
 }
 // After EAGAIN on a managed fd: whether the number now names another file (it was
-// closed behind the hooks' back, e.g. by fclose); then the entry is dropped.
-bool fd_stale(int fd, FdEntry& e) noexcept;
+// closed behind the hooks' back, e.g. by fclose); then the entry is erased.
+bool fd_stale(int fd, const FdView& v) noexcept;
 // The timeout for a wait in direction `send`, in ns (< 0: none).
-std::int64_t fd_timeout(const FdEntry& e, bool send) noexcept;
+std::int64_t fd_timeout(const FdDesc& d, bool send) noexcept;
 
 }  // namespace gev::monkey::detail

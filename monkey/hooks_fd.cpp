@@ -41,7 +41,7 @@ int accept_common(int fd, sockaddr* addr, socklen_t* len, int flags) {
     else r = static_cast<int>(md::emulate(hub, fd, v, false, 0, false,
                                            [&](std::size_t) { return orig::accept4(fd, addr, len, flags); }));
     if (r >= 0) {
-        md::FdEntry* l = md::fd_find(fd);
+        md::FdDesc* l = md::fd_desc(fd);
         bool stream = l == nullptr || (l->bits.load(std::memory_order_relaxed) & md::kStream) != 0 ||
                       md::kind_of(l->bits.load(std::memory_order_relaxed)) != md::FdKind::pollable;
         md::fd_created(r, md::FdKind::pollable, (flags & SOCK_NONBLOCK) != 0, stream);
@@ -114,8 +114,8 @@ int connect(int fd, const sockaddr* addr, socklen_t len) {
     int saved = errno;
     if (orig::connect(fd, addr, len) == 0) return 0;
     if (errno != EINPROGRESS && !(errno == EAGAIN && addr != nullptr && addr->sa_family == AF_UNIX)) return -1;
-    if (md::fd_stale(fd, *v.entry)) return -1;
-    std::int64_t deadline = md::deadline_in(hub, md::fd_timeout(*v.entry, true));
+    if (md::fd_stale(fd, v)) return -1;
+    std::int64_t deadline = md::deadline_in(hub, md::fd_timeout(*v.desc, true));
     if (errno == EAGAIN) {
         if (connect_backlog(hub, fd, addr, len, deadline) != 0) return -1;
         errno = saved;

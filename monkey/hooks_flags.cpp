@@ -27,9 +27,9 @@ constexpr int kSndTimeoNew = 67;
 // Whether gev set O_NONBLOCK on this fd (managed, or managed and since made
 // non-blocking by its caller): the kernel's flag is then not the caller's to see.
 bool gev_owns_flag(int fd, bool* user_nonblock) noexcept {
-    md::FdEntry* e = md::fd_find(fd);
-    if (e == nullptr) return false;
-    std::uint32_t b = e->bits.load(std::memory_order_acquire);
+    md::FdDesc* d = md::fd_desc(fd);
+    if (d == nullptr) return false;
+    std::uint32_t b = d->bits.load(std::memory_order_acquire);
     if (md::kind_of(b) != md::FdKind::pollable || !(b & md::kGevNonblock)) return false;
     *user_nonblock = (b & md::kUserNonblock) != 0;
     return true;
