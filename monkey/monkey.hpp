@@ -44,6 +44,16 @@ bool is_patched(std::string_view module) noexcept;
 // Makes one harmless call through the normal symbol lookup.
 bool hooks_active() noexcept;
 
+// When a kill or gev::Timeout unwinds out of a hooked call that waits on a connection
+// (read, recv, send, connect, poll, ... on a stream socket), the C library above it is
+// left mid-request: its next call would get the abandoned request's reply. So gev
+// poisons that connection (a TCP connection is reset, a Unix stream shut down, what it
+// had received dropped): the library's next call on it fails, and it reports an error
+// or reconnects. On by default; GEV_MONKEY_POISON=0 in the environment turns it off at
+// load, and this switch at any time (process-wide).
+void set_poison_on_interrupt(bool on) noexcept;
+bool poison_on_interrupt() noexcept;
+
 // GEV_DEBUG_BLOCKING: a watchdog thread reports, on stderr (or to `report`), each
 // hub thread that stays inside one system call other than the hub's own idle wait for
 // longer than `threshold` — a blocking call that bypassed the hooks (or went to the

@@ -2,7 +2,8 @@
 // probe behind hooks_active(), and what the environment asks for when the library is
 // loaded: GEV_MONKEY=all (or a list: socket,time,select,dns) patches before main, so
 // an unmodified program run with LD_PRELOAD=libgev_monkey.so is patched;
-// GEV_DEBUG_BLOCKING=1 starts the blocking-call watchdog.
+// GEV_DEBUG_BLOCKING=1 starts the blocking-call watchdog; GEV_MONKEY_POISON=0 keeps
+// interrupted connections as they are (monkey/poison.hpp).
 #include "monkey/context.hpp"
 #include "monkey/debug_blocking.hpp"
 #include "monkey/probe.hpp"
@@ -47,6 +48,8 @@ unsigned parse_modules(const char* s) noexcept {
 [[gnu::constructor]] void from_environment() {
     if (const char* m = std::getenv("GEV_MONKEY"); m != nullptr && *m != '\0')
         detail::g_patched.fetch_or(parse_modules(m), std::memory_order_relaxed);
+    if (const char* p = std::getenv("GEV_MONKEY_POISON"); p != nullptr && std::strcmp(p, "0") == 0)
+        set_poison_on_interrupt(false);
     const char* d = std::getenv("GEV_DEBUG_BLOCKING");
     if (d != nullptr && *d != '\0' && std::strcmp(d, "0") != 0) {
         long ms = 100;

@@ -4,9 +4,11 @@
 // a second fiber already waits on in the same direction (the poller allows one waiter
 // per side), wait on a private epoll set that is itself waited on in the hub's poller;
 // this is the one place outside the runtime's backends that uses epoll directly.
+// A kill or Timeout thrown out of a park poisons the connections waited on (poison.hpp).
 #include "monkey/wait.hpp"
 
 #include "monkey/original.hpp"
+#include "monkey/poison.hpp"
 #include "runtime/errors.hpp"
 
 #include <sys/epoll.h>
@@ -44,51 +46,8 @@ int wait_blocking(int fd, short events, std::int64_t deadline) noexcept {
     }
 }
 
-// One fd that another fiber already waits on: a private epoll set, re-checking
-// every kRecheckNs whether the fd was closed.
-int wait_shared(Hub& hub, int fd, short events, std::int64_t deadline, const FdView& v) {
-    pollfd p{fd, events, 0};
-    for (;;) {
-        std::int64_t step = now_ns() + kRecheckNs;
-        bool last = deadline >= 0 && deadline <= step;
-        int r = wait_many(hub, &p, 1, last ? deadline : step);
-        if (v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
-        if (r == 0) return 0;
-        if (r != ETIMEDOUT) return wait_blocking(fd, events, deadline);
-        if (last) return ETIMEDOUT;
-        pollfd now{fd, events, 0};
-        if (original::poll(&now, 1, 0) != 0) return 0;
-    }
-}
-
-}  // namespace
-
-std::int64_t deadline_in(Hub* hub, std::int64_t ns) noexcept {
-    if (ns < 0) return -1;
-    if (hub != nullptr) return hub->deadline_after(std::chrono::nanoseconds(ns));
-    std::int64_t now = now_ns();
-    return ns > std::numeric_limits<std::int64_t>::max() - now ? std::numeric_limits<std::int64_t>::max() : now + ns;
-}
-
-int wait_fd(Hub* hub, int fd, short events, std::int64_t deadline, const FdView& v) {
-    if (hub == nullptr) return wait_blocking(fd, events, deadline);
-    IoOp op;
-    op.kind = IoKind::poll;
-    op.fd = fd;
-    op.flags = events;
-    op.transient = true;
-    int r;
-    try {
-        r = hub->poller().io(op, deadline);
-    } catch (const ConcurrentObjectUseError&) {
-        return wait_shared(*hub, fd, events, deadline, v);
-    }
-    if (r == -ETIMEDOUT) return ETIMEDOUT;
-    if (r == -ECANCELED && v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
-    return 0;   // ready, or an error the real call will report
-}
-
-int wait_many(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
+// wait_many without the poisoning.
+int wait_set(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
     int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return errno;
     struct Close {
@@ -116,6 +75,69 @@ int wait_many(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
     op.transient = true;
     int r = hub.poller().io(op, deadline);
     return r == -ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+// One fd that another fiber already waits on: a private epoll set, re-checking
+// every kRecheckNs whether the fd was closed.
+int wait_shared(Hub& hub, int fd, short events, std::int64_t deadline, const FdView& v) {
+    pollfd p{fd, events, 0};
+    for (;;) {
+        std::int64_t step = now_ns() + kRecheckNs;
+        bool last = deadline >= 0 && deadline <= step;
+        int r = wait_set(hub, &p, 1, last ? deadline : step);
+        if (v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
+        if (r == 0) return 0;
+        if (r != ETIMEDOUT) return wait_blocking(fd, events, deadline);
+        if (last) return ETIMEDOUT;
+        pollfd now{fd, events, 0};
+        if (original::poll(&now, 1, 0) != 0) return 0;
+    }
+}
+
+// wait_fd on a hub, without the poisoning.
+int wait_parked(Hub& hub, int fd, short events, std::int64_t deadline, const FdView& v) {
+    IoOp op;
+    op.kind = IoKind::poll;
+    op.fd = fd;
+    op.flags = events;
+    op.transient = true;
+    int r;
+    try {
+        r = hub.poller().io(op, deadline);
+    } catch (const ConcurrentObjectUseError&) {
+        return wait_shared(hub, fd, events, deadline, v);
+    }
+    if (r == -ETIMEDOUT) return ETIMEDOUT;
+    if (r == -ECANCELED && v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
+    return 0;   // ready, or an error the real call will report
+}
+
+}  // namespace
+
+std::int64_t deadline_in(Hub* hub, std::int64_t ns) noexcept {
+    if (ns < 0) return -1;
+    if (hub != nullptr) return hub->deadline_after(std::chrono::nanoseconds(ns));
+    std::int64_t now = now_ns();
+    return ns > std::numeric_limits<std::int64_t>::max() - now ? std::numeric_limits<std::int64_t>::max() : now + ns;
+}
+
+int wait_fd(Hub* hub, int fd, short events, std::int64_t deadline, const FdView& v) {
+    if (hub == nullptr) return wait_blocking(fd, events, deadline);
+    try {
+        return wait_parked(*hub, fd, events, deadline, v);
+    } catch (...) {
+        poison_interrupted(fd);
+        throw;
+    }
+}
+
+int wait_many(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
+    try {
+        return wait_set(hub, fds, n, deadline);
+    } catch (...) {
+        for (nfds_t i = 0; i < n; ++i) poison_interrupted(fds[i].fd);
+        throw;
+    }
 }
 
 void park_until(Hub& hub, std::int64_t deadline) {

@@ -2,7 +2,8 @@
 // fiber (in the hub's poller, or on a private epoll set for several fds); without one
 // (a managed fd used off the hub) they block the thread in the real poll(2), which is
 // what the blocking call would have done. Deadlines are absolute CLOCK_MONOTONIC ns,
-// < 0 for none. A kill or gev::Timeout aimed at the fiber is thrown out of the wait.
+// < 0 for none. A kill or gev::Timeout aimed at the fiber is thrown out of the wait,
+// after the connections waited on are poisoned (poison.hpp).
 #pragma once
 
 #include "monkey/context.hpp"

@@ -58,7 +58,7 @@ void expect_recv_times_out(int fd) {
 
 }  // namespace
 
-TEST_CASE("50,000 patched connections set timeouts and closing them erases every entry", "[monkey][fd_table]") {
+TEST_CASE("50000 patched connections set timeouts and closing them erases every entry", "[monkey][fd_table]") {
     FdLimit limit(50'000);
     std::size_t pairs = limit.room() / 2;
     if (pairs < 25'000) WARN("RLIMIT_NOFILE's hard limit allows " << 2 * pairs << " fds here, not 50,000");
