@@ -79,8 +79,7 @@ inline FdDesc* fd_desc(int fd) noexcept {
     std::uint32_t id = e == nullptr ? 0 : e->desc.load(std::memory_order_acquire);
     return id == 0 ? nullptr : desc_at(id);
 }
-// Descriptions in use (referenced by at least one fd number): for the tests, which
-// check that closing erases what the table knew.
+// Descriptions in use (referenced by at least one fd number): the tests' leak check.
 std::size_t fd_descs_in_use() noexcept;
 
 // A new fd made by a hooked call (socket, accept, pipe, ...): the kernel's flag is the caller's.

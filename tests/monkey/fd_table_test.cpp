@@ -48,6 +48,11 @@ bool erased(int fd) {
     return e == nullptr || e->desc.load() == 0;
 }
 
+// How many fd numbers share fd's description (0: nothing known about fd). The checks
+// look at the test's own fds only: the runtime's own (its eventfd, stderr written to
+// by a report) come and go in the table meanwhile.
+std::uint32_t sharers(md::FdDesc* d) { return d == nullptr ? 0 : d->refs.load(); }
+
 // A recv on fd that SO_RCVTIMEO ends: -1 with EAGAIN, after the fiber waited.
 void expect_recv_times_out(int fd) {
     char c;
@@ -64,70 +69,83 @@ TEST_CASE("50000 patched connections set timeouts and closing them erases every 
     if (pairs < 25'000) WARN("RLIMIT_NOFILE's hard limit allows " << 2 * pairs << " fds here, not 50,000");
     REQUIRE(pairs >= 1'000);
     run_patched([pairs] {
-        std::size_t before = md::fd_descs_in_use();
         std::vector<int> fds(2 * pairs, -1);
         for (std::size_t i = 0; i < pairs; ++i) REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, &fds[2 * i]) == 0);
         timeval tv{0, 1000};
-        std::size_t set = 0;
-        for (int fd : fds) set += ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0;
+        std::size_t set = 0, mirrored = 0;
+        std::vector<md::FdDesc*> descs;
+        for (int fd : fds) {
+            set += ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0;
+            md::FdDesc* d = md::fd_desc(fd);
+            mirrored += d != nullptr && sharers(d) == 1 && md::fd_timeout(*d, false) == 1'000'000;
+            descs.push_back(d);
+        }
         CHECK(set == fds.size());
-        CHECK(md::fd_descs_in_use() == before + fds.size());
+        CHECK(mirrored == fds.size());
         expect_recv_times_out(fds.front());   // the mirrored timeout ends the fiber's wait
         expect_recv_times_out(fds.back());
         CHECK(kernel_nonblocking(fds.back()));
         CHECK_FALSE(caller_nonblocking(fds.back()));
         for (int fd : fds) ::close(fd);
-        CHECK(md::fd_descs_in_use() == before);
         CHECK(std::all_of(fds.begin(), fds.end(), erased));
+        CHECK(std::all_of(descs.begin(), descs.end(), [](md::FdDesc* d) { return sharers(d) == 0; }));
     });
 }
 
 TEST_CASE("closing one dup erases only its entry: the other keeps the timeout and the blocking mode",
           "[monkey][fd_table][dup]") {
     run_patched([] {
-        std::size_t before = md::fd_descs_in_use();
         int sv[2];
         REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
         int d = ::dup(sv[0]);
         REQUIRE(d >= 0);
-        CHECK(md::fd_descs_in_use() == before + 2);   // a dup shares its description
+        md::FdDesc* shared = md::fd_desc(d);
+        CHECK(shared == md::fd_desc(sv[0]));   // a dup shares its description
+        CHECK(sharers(shared) == 2);
         timeval tv{0, 1000};
         REQUIRE(::setsockopt(d, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
         expect_recv_times_out(sv[0]);   // set through the dup, honoured on the original
         ::close(sv[0]);
         CHECK(erased(sv[0]));
-        CHECK(md::fd_descs_in_use() == before + 2);
+        CHECK(md::fd_desc(d) == shared);
+        CHECK(sharers(shared) == 1);
         expect_recv_times_out(d);
         CHECK(kernel_nonblocking(d));
         CHECK_FALSE(caller_nonblocking(d));
         REQUIRE(::write(sv[1], "x", 1) == 1);
         char c;
         CHECK(::read(d, &c, 1) == 1);
+        md::FdDesc* other = md::fd_desc(sv[1]);
         ::close(d);
-        CHECK(md::fd_descs_in_use() == before + 1);
+        CHECK(erased(d));
+        CHECK(sharers(shared) == 0);
+        CHECK(sharers(other) == 1);
         ::close(sv[1]);
-        CHECK(md::fd_descs_in_use() == before);
+        CHECK(sharers(other) == 0);
     });
 }
 
 TEST_CASE("dup2 over a managed fd erases what the table knew about the old file", "[monkey][fd_table][dup]") {
     run_patched([] {
-        std::size_t before = md::fd_descs_in_use();
         int a[2], b[2];
         REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, a) == 0);
         REQUIRE(::pipe2(b, O_NONBLOCK) == 0);
         timeval tv{0, 1000};
         REQUIRE(::setsockopt(a[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
         expect_recv_times_out(a[0]);   // managed now
+        md::FdDesc* socket_end = md::fd_desc(a[0]);
         REQUIRE(::dup2(b[0], a[0]) == a[0]);   // a[0] now names the non-blocking pipe
-        CHECK(md::fd_descs_in_use() == before + 3);
+        CHECK(sharers(socket_end) == 0);
+        CHECK(md::fd_desc(a[0]) == md::fd_desc(b[0]));
+        CHECK(sharers(md::fd_desc(b[0])) == 2);
         char c;
         errno = 0;
         CHECK(::read(a[0], &c, 1) == -1);   // the pipe's own mode: EAGAIN at once
         CHECK(errno == EAGAIN);
         CHECK(caller_nonblocking(a[0]));
         for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
-        CHECK(md::fd_descs_in_use() == before);
+        CHECK(std::all_of(std::begin(a), std::end(a), erased));
+        CHECK(std::all_of(std::begin(b), std::end(b), erased));
     });
 }
 
@@ -150,5 +168,6 @@ TEST_CASE("threads making, sharing and closing fds at once leave no description 
             }
         });
     for (std::thread& t : threads) t.join();
-    CHECK(md::fd_descs_in_use() == before);
+    // Fewer is possible (a number closed behind the hooks' back, now reused), more a leak.
+    CHECK(md::fd_descs_in_use() <= before);
 }
