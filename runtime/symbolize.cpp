@@ -1,7 +1,8 @@
 // runtime/symbolize.cpp — code addresses as file:line through libdw (elfutils), else as
 // symbol+offset through dladdr. One process-wide libdw session behind a mutex, opened
 // on first use and reopened once when an address lies in no module it knows (a library
-// loaded since). Debug information is read only from the modules themselves: no
+// loaded since); lookups run on a short-lived thread (libdw's stack use exceeds a
+// fiber's) and are cached per address. Debug information is read only from the modules themselves: no
 // separate debug files and never debuginfod, so a dump never waits on the network.
 #include "runtime/symbolize.hpp"
 
@@ -16,6 +17,9 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #ifndef GEV_HAVE_LIBDW
 #define GEV_HAVE_LIBDW 0
@@ -68,12 +72,44 @@ struct SourceLine {
     int line = 0;
 };
 
-// Whether an inlined call's function lives in namespace gev (its mangled name says so).
-bool inlines_gev(Dwarf_Die* scope) {
+// Whether an inlined call's function lives in namespace gev: its abstract origin (or the
+// declaration that specifies it) has `gev` as its outermost namespace.
+bool inlines_gev(Dwarf_Die* inlined) {
     Dwarf_Attribute attr;
-    const char* linkage = nullptr;
-    if (dwarf_attr_integrate(scope, DW_AT_linkage_name, &attr) != nullptr) linkage = dwarf_formstring(&attr);
-    return linkage != nullptr && std::string_view(linkage).starts_with("_ZN3gev");
+    Dwarf_Die origin = *inlined, next;
+    for (int hops = 0; hops < 8; ++hops) {
+        if (dwarf_formref_die(dwarf_attr(&origin, DW_AT_abstract_origin, &attr), &next) == nullptr &&
+            dwarf_formref_die(dwarf_attr(&origin, DW_AT_specification, &attr), &next) == nullptr)
+            break;
+        origin = next;
+    }
+    Dwarf_Die* scopes = nullptr;
+    int n = dwarf_getscopes_die(&origin, &scopes);
+    bool gev = false;
+    for (int i = 0; i < n; ++i)   // innermost first: the last namespace seen is the outermost
+        if (dwarf_tag(&scopes[i]) == DW_TAG_namespace) {
+            const char* name = dwarf_diename(&scopes[i]);
+            gev = name != nullptr && std::string_view(name) == "gev";
+        }
+    std::free(scopes);
+    return gev;
+}
+
+// The DIEs under `die` whose code holds pc, outermost first. dwarf_getscopes finds none
+// for a lambda's body (GCC nests its DIE inside the enclosing function's, whose code does
+// not hold pc), so the whole tree is searched (once per spawn site: results are cached).
+bool scopes_at(Dwarf_Die* die, Dwarf_Addr pc, std::vector<Dwarf_Die>& path, int depth = 0) {
+    Dwarf_Die child;
+    if (depth > 64 || dwarf_child(die, &child) != 0) return false;
+    do {
+        if (dwarf_haspc(&child, pc) == 1) {
+            path.push_back(child);
+            scopes_at(&child, pc, path, depth + 1);
+            return true;
+        }
+        if (dwarf_haschildren(&child) == 1 && scopes_at(&child, pc, path, depth + 1)) return true;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
 }
 
 // Walks out of gev's inlined functions: each one's call site becomes the location.
@@ -83,22 +119,21 @@ void step_out_of_gev(Dwfl_Module* mod, Dwarf_Addr addr, SourceLine& where) {
     Dwarf_Files* files = nullptr;
     std::size_t nfiles = 0;
     if (cu == nullptr || dwarf_getsrcfiles(cu, &files, &nfiles) != 0) return;
-    Dwarf_Die* scopes = nullptr;
-    int n = dwarf_getscopes(cu, addr - bias, &scopes);
-    for (int i = 0; i < n; ++i) {
-        int tag = dwarf_tag(&scopes[i]);
+    std::vector<Dwarf_Die> path;
+    scopes_at(cu, addr - bias, path);
+    for (auto scope = path.rbegin(); scope != path.rend(); ++scope) {
+        int tag = dwarf_tag(&*scope);
         if (tag == DW_TAG_lexical_block || tag == DW_TAG_try_block || tag == DW_TAG_catch_block) continue;
-        if (tag != DW_TAG_inlined_subroutine || !inlines_gev(&scopes[i])) break;
+        if (tag != DW_TAG_inlined_subroutine || !inlines_gev(&*scope)) break;
         Dwarf_Attribute attr;
         Dwarf_Word file = 0, line = 0;
-        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &file) != 0 ||
-            dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &line) != 0)
+        if (dwarf_formudata(dwarf_attr(&*scope, DW_AT_call_file, &attr), &file) != 0 ||
+            dwarf_formudata(dwarf_attr(&*scope, DW_AT_call_line, &attr), &line) != 0)
             break;
         const char* name = dwarf_filesrc(files, file, nullptr, nullptr);
         if (name == nullptr) break;
         where = SourceLine{name, static_cast<int>(line)};
     }
-    std::free(scopes);
 }
 
 class Session {
@@ -109,7 +144,27 @@ public:
 
     std::string describe(const void* return_address) {
         std::lock_guard lock(mu_);
-        Dwarf_Addr addr = reinterpret_cast<std::uintptr_t>(return_address) - 1;   // the call itself
+        auto key = reinterpret_cast<std::uintptr_t>(return_address);
+        if (auto hit = cache_.find(key); hit != cache_.end()) return hit->second;
+        // On a thread of its own: reading DWARF takes more stack than a fiber has.
+        std::string text;
+        std::exception_ptr failed;
+        std::thread([&] {
+            try {
+                text = lookup(key);
+            } catch (...) {
+                failed = std::current_exception();
+            }
+        }).join();
+        if (failed) std::rethrow_exception(failed);
+        cache_.emplace(key, text);
+        return text;
+    }
+
+private:
+    // Many fibers share a spawn site, and a dump names each: one lookup per site.
+    std::string lookup(std::uintptr_t return_address) {
+        Dwarf_Addr addr = return_address - 1;   // the call itself
         if (dwfl_ == nullptr && !open()) return {};
         Dwfl_Module* mod = dwfl_addrmodule(dwfl_, addr);
         if (mod == nullptr && open()) mod = dwfl_addrmodule(dwfl_, addr);
@@ -126,9 +181,9 @@ public:
         return out;
     }
 
-private:
     bool open() {
         if (dwfl_ != nullptr) dwfl_end(dwfl_);
+        cache_.clear();
         dwfl_ = dwfl_begin(&callbacks_);
         if (dwfl_ == nullptr) return false;
         if (dwfl_linux_proc_report(dwfl_, ::getpid()) != 0 || dwfl_report_end(dwfl_, nullptr, nullptr) != 0) {
@@ -139,6 +194,7 @@ private:
     }
 
     std::mutex mu_;
+    std::unordered_map<std::uintptr_t, std::string> cache_;
     Dwfl* dwfl_ = nullptr;
     char* debuginfo_path_ = nullptr;
     Dwfl_Callbacks callbacks_{dwfl_linux_proc_find_elf, no_separate_debuginfo, nullptr, &debuginfo_path_};
