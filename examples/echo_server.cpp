@@ -1,7 +1,9 @@
 // examples/echo_server.cpp — the seed's gevent echo server (S1-6) in fiber style: one
 // fiber per connection, recv/sendall park only that fiber. The seed's EOF bug is fixed:
 // recv returning 0 ends the connection and closes it.
-// --threads N serves on N hubs (one thread each). SIGINT/SIGTERM stop it gracefully.
+// --threads N serves on N hubs (one thread each). SIGINT/SIGTERM stop it gracefully;
+// SIGQUIT (`kill -QUIT <pid>`, or Ctrl-\ in its terminal) prints every fiber of every hub to stderr, with
+// what it waits for and where it was spawned, and the server goes on.
 // Run: build/examples/echo_server [--port 8001] [--quiet] [--seconds S] [--threads N] [--handoff]
 //      then build/examples/echo_client or build/examples/stress_client.
 #include "gev.hpp"
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
         auto stop = [&] { server.stop(); };
         auto on_int = gev::signal_handler(SIGINT, stop);
         auto on_term = gev::signal_handler(SIGTERM, stop);
+        auto on_quit = gev::enable_sigquit_dump();
         server.start();
         std::fprintf(stderr, "echo_server: listening on %s (%s, %u hub%s)\n", server.address().to_string().c_str(),
                      gev::poller_name(), threads, threads == 1 ? "" : "s");

@@ -6,19 +6,24 @@
 // switch with nothing around it; switch_raw is greenlet ping-pong measured the same way.
 // spawn_on_rt crosses to a second hub and back; eventfd_pingpong is its OS floor (two
 // plain threads that sleep in read() and wake each other with write(), as an idle hub
-// sleeps in its poller and is woken through an eventfd). perf/micro_sync has the sync/ ones.
+// sleeps in its poller and is woken through an eventfd). stack_spike shows the resident
+// set before, at and after a spike of parked fibers: the stack pool gives the pages of
+// idle stacks beyond its cache limit back. perf/micro_sync has the sync/ ones.
 // Run: build/perf/micro [--scale F] [--rounds R] [--only NAME] [--warmup W]
 #include "gev.hpp"
 #include "perf/bench_util.hpp"
+#include "runtime/fiber.hpp"
 
 #include <boost/context/detail/fcontext.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <malloc.h>
 #include <string>
 #include <sys/eventfd.h>
 #include <thread>
@@ -166,6 +171,40 @@ double idle_many(std::size_t n, double* kib_per_fiber, double* create_ms) {
     return ns;
 }
 
+// n fibers park at once, then all end. Runs on a thread of its own, so its stack pool
+// starts empty and goes with the thread; ns_per_op covers spawn to the last join.
+void stack_spike(std::size_t n) {
+    long before = 0, peak = 0, after = 0, trimmed = 0;
+    std::size_t released = 0, calls = 0;
+    double ns = 0;
+    std::thread([&] {
+        gev::run([&] {
+            before = rss_kib();
+            double t0 = now_ns();
+            {
+                gev::Event go;
+                std::vector<gev::Greenlet<>> gs;
+                gs.reserve(n);
+                for (std::size_t i = 0; i < n; ++i) gs.push_back(gev::spawn([&go] { go.wait(); }));
+                gev::sleep(0ns);   // every one has parked
+                peak = rss_kib();
+                go.set();
+                gev::joinall(gs);
+            }
+            ns = (now_ns() - t0) / n;
+            after = rss_kib();
+            released = gev::detail::stack_pool().released_bytes();
+            calls = gev::detail::stack_pool().release_calls();
+            ::malloc_trim(0);   // what stays after this is not stacks: the fibers' freed heap
+            trimmed = rss_kib();
+        });
+    }).join();
+    std::printf("stack_spike n=%zu ns_per_op=%.2f rounds=1 rss_before_kib=%ld rss_peak_kib=%ld rss_after_kib=%ld "
+                "rss_after_malloc_trim_kib=%ld released_mib=%zu madvise_calls=%zu cache_limit=%zu\n",
+                n, ns, before, peak, after, trimmed, released >> 20, calls, gev::stack_cache_limit());
+    std::fflush(stdout);
+}
+
 // A round trip to a second hub: spawn_on(1, f) then get(); the first hub parks until the
 // other hub's wake-up comes back through its inbox. Two cross-hub hand-offs per op.
 // Stops after 2 s even short of n (each wake-up waits for the OS to run the other thread).
@@ -240,10 +279,14 @@ int main(int argc, char** argv) {
     bench("spawn_on_rt", rt, [&] { return spawn_on_rt(rt); }, done);
     std::size_t ef = scaled(200'000);
     bench("eventfd_pingpong", ef, [&] { return eventfd_pingpong(ef); }, done);
+    if (perf::want("stack_spike")) stack_spike(scaled(1'000'000));
     std::size_t idle = scaled(1'000'000);
     if (perf::want("idle_1m")) {
         // A million parked fibers, twice: the first round maps fresh stacks (on this VM
-        // every first touch of a page costs ~10 us), the second reuses the warm pool.
+        // every first touch of a page costs ~10 us), the second reuses the warm pool,
+        // which therefore keeps every idle stack warm here.
+        std::size_t limit = gev::stack_cache_limit();
+        gev::set_stack_cache_limit(SIZE_MAX);
         for (const char* phase : {"cold", "warm"}) {
             double kib = 0, create_ms = 0;
             double ns = idle_many(idle, &kib, &create_ms);
@@ -251,6 +294,7 @@ int main(int argc, char** argv) {
                         idle, ns, phase, kib, create_ms);
             std::fflush(stdout);
         }
+        gev::set_stack_cache_limit(limit);
     }
     return 0;
 }

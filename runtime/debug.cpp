@@ -7,9 +7,8 @@
 #include "runtime/errors.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/multi.hpp"
+#include "runtime/symbolize.hpp"
 
-#include <cxxabi.h>
-#include <dlfcn.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,30 +27,6 @@ std::string seconds(std::int64_t ns) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3g s", static_cast<double>(ns < 0 ? 0 : ns) / 1e9);
     return buf;
-}
-
-// "symbol+0x2a (module+0x4a1f2)", or "module+0x4a1f2" for a symbol dladdr cannot see
-// (an executable linked without -rdynamic: `addr2line -Cfe module 0x4a1f2` finds it).
-std::string symbolize(const void* pc) {
-    Dl_info info{};
-    if (::dladdr(pc, &info) == 0 || info.dli_fname == nullptr) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%p", pc);
-        return buf;
-    }
-    std::string module = info.dli_fname;
-    if (auto slash = module.rfind('/'); slash != std::string::npos) module.erase(0, slash + 1);
-    char off[32];
-    std::snprintf(off, sizeof off, "+0x%zx", static_cast<std::size_t>(static_cast<const char*>(pc) -
-                                                                         static_cast<const char*>(info.dli_fbase)));
-    std::string where = module + off;
-    if (info.dli_sname == nullptr) return where;
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status),
-                                                std::free);
-    std::snprintf(off, sizeof off, "+0x%zx", static_cast<std::size_t>(static_cast<const char*>(pc) -
-                                                                        static_cast<const char*>(info.dli_saddr)));
-    return std::string(status == 0 && name ? name.get() : info.dli_sname) + off + " (" + where + ")";
 }
 
 // This hub's part of the dump; runs on the hub's own thread.

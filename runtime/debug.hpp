@@ -14,7 +14,9 @@ namespace gev {
 // Every live fiber of every hub of this gev::run, one line each:
 //   <name id=N> hub H, STATE[: WAIT], up T s, spawned at WHERE
 // under one header line per hub. "up" is the time since it was spawned (the hub's
-// clock at its turn); WHERE is the spawn call's return address, symbolised with dladdr.
+// clock at its turn); WHERE is the spawn call as `file.cpp:42 (function)` when the
+// program has debug information and gev was built with libdw, else `symbol+0x2a
+// (module+0x4a1f2)` (see runtime/symbolize.hpp).
 // From a fiber it parks while the other hubs answer (not interruptible); from a hub's
 // own loop it blocks. A hub that does not answer within `patience` (a fiber keeps it
 // busy) is reported as such. Throws std::system_error (EPERM) outside gev::run.

@@ -4,10 +4,37 @@
 
 #include "runtime/fiber.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
 namespace gev::detail {
+
+namespace {
+
+class UnavailableCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "gev.poller_unavailable"; }
+    std::string message(int v) const override { return std::generic_category().message(v); }
+    std::error_condition default_error_condition(int v) const noexcept override {
+        return std::error_condition(v, std::generic_category());
+    }
+};
+
+// ENOSYS and EPERM from io_uring_setup mean "not here" (an old kernel, a seccomp filter,
+// kernel.io_uring_disabled); anything else (EMFILE, ENOMEM, ...) is a real failure.
+std::error_code classify_uring(std::error_code ec) noexcept {
+    if (ec == std::errc::function_not_supported || ec == std::errc::operation_not_permitted)
+        return {ec.value(), poller_unavailable_category()};
+    return ec;
+}
+
+}  // namespace
+
+const std::error_category& poller_unavailable_category() noexcept {
+    static const UnavailableCategory category;
+    return category;
+}
 
 WaitReason io_reason(const IoOp& op) noexcept {
     static constexpr const char* names[] = {"wait", "recv", "send", "recvmsg", "sendmsg",
@@ -28,10 +55,10 @@ std::unique_ptr<Poller> make_poller(Hub& hub, const std::string& choice) {
         return p;
     }
     if (name == "io_uring") {
-        if (!uring_built()) throw std::system_error(std::make_error_code(std::errc::function_not_supported),
+        if (!uring_built()) throw std::system_error(ENOSYS, poller_unavailable_category(),
                                                     "gev: io_uring poller (not built: liburing was missing)");
         auto p = make_uring_poller(hub, ec);
-        if (!p) throw std::system_error(ec, "gev: io_uring poller");
+        if (!p) throw std::system_error(classify_uring(ec), "gev: io_uring poller");
         return p;
     }
     if (!name.empty())

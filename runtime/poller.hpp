@@ -51,8 +51,15 @@ WaitReason io_reason(const IoOp& op) noexcept;
 
 // Makes the poller named by `choice` ("io_uring", "epoll"; empty: GEV_POLLER, else
 // the best that initialises here). Logs one line to stderr when it falls back.
-// Throws std::system_error when the named poller cannot start.
+// Throws std::system_error when the named poller cannot start; its code is in
+// poller_unavailable_category() when the backend cannot exist here at all.
 std::unique_ptr<Poller> make_poller(Hub& hub, const std::string& choice);
+
+// "This backend cannot start on this machine or in this build": the kernel lacks or
+// forbids io_uring (ENOSYS, EPERM from io_uring_setup), or liburing was missing at build
+// time. Its values are errno values that compare equal to std::errc's; the test runner
+// skips a binary only for this, and fails it for every other startup error.
+const std::error_category& poller_unavailable_category() noexcept;
 
 // Backend factories, each defined in its own file. They report failure through `ec`.
 std::unique_ptr<Poller> make_epoll_poller(Hub& hub, std::error_code& ec);

@@ -1,9 +1,11 @@
-// runtime/stack_pool.cpp — chunked stack mapping, guard budget and reuse.
+// runtime/stack_pool.cpp — chunked stack mapping, guard budget, reuse, and giving the
+// pages of idle stacks beyond the cache limit back to the kernel.
 #include "runtime/stack_pool.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -27,7 +29,10 @@ constexpr std::size_t kDefaultStack = 128 * 1024;
 constexpr std::size_t kChunkBytes = 32u << 20;   // virtual bytes per chunk
 constexpr std::size_t kMaxSlots = 256;
 
+constexpr std::size_t kDefaultCacheLimit = 1024;
+
 std::atomic<std::size_t> g_default_size{kDefaultStack};
+std::atomic<std::size_t> g_cache_limit{kDefaultCacheLimit};
 std::atomic<bool> g_populate_ok{true};
 
 // Guards allowed process-wide: a quarter of vm.max_map_count (each guarded stack
@@ -82,7 +87,7 @@ StackPool::~StackPool() {
 StackPool::SizeClass& StackPool::size_class(std::size_t size) {
     for (SizeClass& c : classes_)
         if (c.size == size) return c;
-    classes_.push_back(SizeClass{size, {}, nullptr, 0, false});
+    classes_.push_back(SizeClass{size, {}, 0, nullptr, 0, false});
     return classes_.back();
 }
 
@@ -104,6 +109,7 @@ void StackPool::map_chunk(SizeClass& c) {
     if (guarded)
         for (std::size_t i = 0; i < slots; ++i) ::mprotect(base + i * slot, kPage, PROT_NONE);
     chunks_.push_back(Chunk{base, bytes});
+    mapped_bytes_ += bytes;
     c.carve = base;
     c.carve_left = slots;
     c.carve_guarded = guarded;
@@ -117,6 +123,10 @@ Stack StackPool::acquire(std::size_t size) {
     if (!c.free.empty()) {
         s = c.free.back();
         c.free.pop_back();
+        if (c.free.size() < c.cold) {   // its pages went back to the kernel
+            c.cold = c.free.size();
+            prefault_top(s.top());
+        }
     } else {
         if (c.carve_left == 0) map_chunk(c);
         std::size_t guard = c.carve_guarded ? kPage : 0;
@@ -138,7 +148,46 @@ void StackPool::release(const Stack& s) noexcept {
         c.free.push_back(s);
     } catch (...) {
         // Out of memory for the free list: the stack stays mapped, unused.
+        return;
     }
+    std::size_t limit = g_cache_limit.load(std::memory_order_relaxed);
+    if (c.free.size() - c.cold > limit) trim(c, limit / 2);
+}
+
+// Releases the pages of the oldest warm idle stacks, leaving `keep_warm` of the newest.
+// Sorted by address, neighbours in a chunk (and the guard page between them) go in one
+// madvise; the order among cold stacks does not matter, reuse faults their pages anew.
+void StackPool::trim(SizeClass& c, std::size_t keep_warm) noexcept {
+    std::size_t end = c.free.size() - keep_warm;
+    auto first = c.free.begin() + static_cast<std::ptrdiff_t>(c.cold);
+    auto last = c.free.begin() + static_cast<std::ptrdiff_t>(end);
+    std::sort(first, last, [](const Stack& a, const Stack& b) { return a.base < b.base; });
+    while (first != last) {
+        char* from = first->base;
+        char* to = first->top();
+        std::size_t bytes = first->size;
+        for (++first; first != last && first->base - (first->guarded ? kPage : 0) == to; ++first) {
+            to = first->top();
+            bytes += first->size;
+        }
+        if (::madvise(from, static_cast<std::size_t>(to - from), MADV_DONTNEED) == 0) {
+            released_bytes_ += bytes;
+            ++release_calls_;
+        }
+    }
+    c.cold = end;
+}
+
+std::size_t StackPool::idle() const noexcept {
+    std::size_t n = 0;
+    for (const SizeClass& c : classes_) n += c.free.size();
+    return n;
+}
+
+std::size_t StackPool::idle_warm() const noexcept {
+    std::size_t n = 0;
+    for (const SizeClass& c : classes_) n += c.free.size() - c.cold;
+    return n;
 }
 
 }  // namespace gev::detail
@@ -152,5 +201,11 @@ std::size_t default_stack_size() noexcept {
 }
 std::size_t stack_guard_budget() noexcept {
     return detail::guard_budget().load(std::memory_order_relaxed);
+}
+void set_stack_cache_limit(std::size_t stacks) noexcept {
+    detail::g_cache_limit.store(stacks, std::memory_order_relaxed);
+}
+std::size_t stack_cache_limit() noexcept {
+    return detail::g_cache_limit.load(std::memory_order_relaxed);
 }
 }  // namespace gev

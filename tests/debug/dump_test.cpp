@@ -1,7 +1,10 @@
 // tests/debug/dump_test.cpp — format_run_info / dump_fibers: one line per fiber with
 // its state, wait reason, age and spawn site, on one hub and across hubs; and the
-// SIGQUIT dump that leaves the program running.
+// SIGQUIT dump that leaves the program running; spawn sites as file:line with debug
+// information, as symbol+offset without.
+#include "debug/debug_build.hpp"
 #include "debug/debug_support.hpp"
+#include "runtime/symbolize.hpp"
 #include "support.hpp"
 
 #include <sys/socket.h>
@@ -152,4 +155,41 @@ TEST_CASE("SIGQUIT writes every fiber to stderr and the program goes on", "[debu
     REQUIRE(has(line_of(err, "bystander"), "parked: sleep"));
     REQUIRE(has(err, "<signal reader id="));
     REQUIRE(went_on);
+}
+
+TEST_CASE("with debug information a dump names the spawn site as file:line, else as symbol+offset",
+          "[debug][dump][symbolize]") {
+    std::string info, site;
+    int line = 0;
+    gev::testing::run([&] {
+        auto g = gev::spawn(gev::SpawnOptions{.name = "sited"}, [] { gev::sleep(10s); }); line = __LINE__;
+        gev::sleep(0ns);
+        info = gev::format_run_info();
+        site = line_of(info, "sited");
+        g.kill();
+    });
+    INFO(info);
+    auto at = site.find(", spawned at ");
+    REQUIRE(at != std::string::npos);
+    std::string where = site.substr(at + 13);
+    if (GEV_TEST_DEBUG_INFO && gev::detail::symbolize_reads_debug_info()) {
+        // gev::spawn, inlined here, is looked through to this file's line.
+        REQUIRE(has(where, "tests/debug/dump_test.cpp:" + std::to_string(line) + " ("));
+        REQUIRE(where.ends_with(")"));
+    } else {
+        REQUIRE(has(where, "+0x"));
+        REQUIRE_FALSE(has(where, ".cpp:"));
+    }
+}
+
+TEST_CASE("an address in a module without debug information falls back to symbol+offset (module+offset)",
+          "[debug][symbolize]") {
+    // The C library carries no DWARF of its own (Debian keeps it in separate files,
+    // which symbolize never reads).
+    const void* in_libc = reinterpret_cast<const char*>(&::getpid) + 4;
+    std::string where = gev::detail::symbolize(in_libc);
+    INFO(where);
+    REQUIRE(has(where, "getpid+0x4 (libc.so"));
+    REQUIRE(where.ends_with(")"));
+    REQUIRE_FALSE(has(where, ".c:"));
 }

@@ -6,6 +6,7 @@ wait has a timeout. Usage: check_net_examples.py BINARY... (echo_server, echo_cl
 stress_client, select_server, select_client, http_hello, found by file name)."""
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -109,6 +110,13 @@ def check_echo(bins):
     lines = out.splitlines()
     expect(sorted(lines[:-1]) == sorted(f"[{c}]recv from server: 1000 bytes" for c in range(3) for _ in range(2)),
            "one line per response", out)
+
+    # SIGQUIT prints every fiber (the accept loop among them) and the server goes on.
+    server.p.send_signal(signal.SIGQUIT)
+    with server.cond:
+        dumped = server.cond.wait_for(lambda: "spawned at" in server.text(), timeout=10)
+    expect(dumped and "gev: fibers of 1 hub" in server.text() and server.p.poll() is None,
+           "SIGQUIT dumps the fibers and the server goes on", server.text())
 
     rc, out, err = run(stress + ["--connections", "3", "--count", "2"])
     lines = out.splitlines()

@@ -1,7 +1,12 @@
 // tests/runtime/stack_test.cpp — fiber stacks: many fibers alive at once, stacks
-// returned to the pool and reused, and the process-wide guard-page budget.
+// returned to the pool and reused, the process-wide guard-page budget, and the pages
+// of idle stacks beyond the cache limit given back to the kernel.
 #include "support.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 #include <set>
 
 using namespace std::chrono_literals;
@@ -13,6 +18,30 @@ constexpr int kMany = 20'000;   // each stack costs more under AddressSanitizer
 #else
 constexpr int kMany = 100'000;
 #endif
+
+// Resident set size of this process, from /proc/self/statm.
+std::size_t rss_bytes() {
+    long pages = 0, resident = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        std::fclose(f);
+    }
+    return static_cast<std::size_t>(resident) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// Writes `byte` over 8 KiB of the calling fiber's stack; returns where it wrote.
+[[gnu::noinline]] const unsigned char* scribble(unsigned char byte) {
+    static const unsigned char* volatile where = nullptr;
+    unsigned char buf[8192];
+    std::memset(buf, byte, sizeof buf);
+    where = buf;   // the stores above cannot be dropped: the buffer escapes
+    return where;
+}
+
+struct CacheLimitGuard {
+    std::size_t saved = gev::stack_cache_limit();
+    ~CacheLimitGuard() { gev::set_stack_cache_limit(saved); }
+};
 
 }  // namespace
 
@@ -101,4 +130,94 @@ TEST_CASE("a fiber that never ran holds no stack", "[runtime][stack]") {
         g.kill();
     });
     REQUIRE(with_unstarted == before);
+}
+
+TEST_CASE("after a spike of fibers the idle stacks beyond the cache limit give their pages back",
+          "[runtime][stack][release]") {
+    constexpr int kSpike = 20'000;
+    constexpr std::size_t kSize = 40 * 1024;   // a size class of its own
+    auto& pool = gev::detail::stack_pool();
+    std::size_t released_before = pool.released_bytes(), calls_before = pool.release_calls();
+    std::size_t rss_peak = 0, rss_after = 0, warm_before = 0, warm_after = 0;
+    gev::testing::run([&] {
+        warm_before = pool.idle_warm();   // other size classes keep theirs
+        gev::Event go;
+        std::vector<gev::Greenlet<>> gs;
+        gs.reserve(kSpike);
+        for (int i = 0; i < kSpike; ++i)
+            gs.push_back(gev::spawn(gev::SpawnOptions{.stack_size = kSize}, [&] {
+                scribble(0x5a);
+                go.wait();
+            }));
+        gev::sleep(0ns);   // every one has touched its stack and parked
+        rss_peak = rss_bytes();
+        go.set();
+        gev::joinall(gs);
+        rss_after = rss_bytes();
+        warm_after = pool.idle_warm();
+    });
+    std::size_t released = pool.released_bytes() - released_before;
+    std::size_t stacks = released / kSize;
+    INFO("rss peak " << rss_peak / 1024 << " KiB, after " << rss_after / 1024 << " KiB, released "
+                     << stacks << " stacks in " << pool.release_calls() - calls_before << " calls");
+    REQUIRE(stacks >= kSpike - gev::stack_cache_limit());
+    REQUIRE(warm_after <= warm_before + gev::stack_cache_limit() + 1);   // +1: the main fiber's own stack
+    // Neighbouring stacks go back together: far fewer calls than stacks.
+    REQUIRE(pool.release_calls() - calls_before <= stacks / 8);
+    // Each released stack had at least its two scribbled pages resident.
+    REQUIRE(rss_after + stacks * 8192 / 2 <= rss_peak);
+}
+
+TEST_CASE("fibers spawned and ended below the cache limit map nothing and give nothing back",
+          "[runtime][stack][release]") {
+    constexpr std::size_t kSize = 44 * 1024;
+    auto& pool = gev::detail::stack_pool();
+    std::size_t mapped = 0, released = 0;
+    bool steady = true;
+    gev::testing::run([&] {
+        for (int round = 0; round < 20; ++round) {
+            std::vector<gev::Greenlet<>> gs;
+            for (int i = 0; i < 200; ++i)
+                gs.push_back(gev::spawn(gev::SpawnOptions{.stack_size = kSize}, [] {
+                    scribble(1);
+                    gev::sleep(0ns);
+                }));
+            gev::joinall(gs);
+            if (round == 0) {
+                mapped = pool.mapped_bytes();
+                released = pool.released_bytes();
+            } else if (pool.mapped_bytes() != mapped || pool.released_bytes() != released) {
+                steady = false;
+            }
+        }
+    });
+    REQUIRE(steady);
+}
+
+TEST_CASE("a stack whose pages went back is reused and reads as fresh zeroed memory",
+          "[runtime][stack][release]") {
+    CacheLimitGuard restore;
+    gev::set_stack_cache_limit(0);   // every ending fiber's pages go back at once
+    constexpr std::size_t kSize = 48 * 1024;
+    const unsigned char* written = nullptr;
+    const char* first_base = nullptr;
+    const char* second_base = nullptr;
+    bool zeroed = false;
+    gev::testing::run([&] {
+        gev::spawn(gev::SpawnOptions{.stack_size = kSize}, [&] {
+            first_base = gev::detail::current_fiber()->stack.base;
+            written = scribble(0x5a);
+        }).join();
+        // The pages the fiber wrote are gone: reading them faults in zero pages.
+        const volatile unsigned char* p = written;
+        zeroed = true;
+        for (std::size_t i = 0; i < 8192; i += 512) zeroed = zeroed && p[i] == 0;
+        gev::spawn(gev::SpawnOptions{.stack_size = kSize}, [&] {
+            second_base = gev::detail::current_fiber()->stack.base;
+            scribble(0x33);   // the reused stack works to its depth
+        }).join();
+    });
+    REQUIRE(first_base != nullptr);
+    REQUIRE(second_base == first_base);
+    REQUIRE(zeroed);
 }
