@@ -55,7 +55,7 @@ public:
     bool wait(MaybeDuration timeout = forever) { return ready_.wait_as(timeout, "AsyncResult"); }
 
 protected:
-    // After a value was stored (has_value_ set under mu_): wakes every waiter.
+    // After a value was stored and has_value_ set: wakes every waiter.
     void publish() noexcept { ready_.set(); }
     [[noreturn]] static void throw_not_ready(MaybeDuration timeout) {
         throw Timeout::expired(timeout.value_or(Duration{0}));
@@ -111,9 +111,6 @@ private:
         std::rethrow_exception(e);
     }
 
-public:
-
-private:
     std::optional<T> value_;
 };
 
