@@ -19,18 +19,39 @@ namespace {
 using detail::IoKind;
 using detail::IoOp;
 
-// Runs op through the hub's poller with the socket's timeout; throws on failure.
-int perform(IoOp& op, MaybeDuration timeout, const std::string_view what, const Address* peer = nullptr) {
-    detail::Hub& hub = detail::Hub::require("gev::net::Socket");
-    std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;
-    int r = hub.poller().io(op, deadline);
-    if (r >= 0) return r;
+// Throws what a failed operation (r = -errno) means: "recv fd 7: timed out".
+[[noreturn, gnu::cold, gnu::noinline]] void throw_io_error(int r, std::string_view what, int fd, const Address* peer) {
     std::string op_name(what);
-    if (peer != nullptr) op_name += " " + peer->to_string();
-    else op_name += " fd " + std::to_string(op.fd);
+    op_name += peer != nullptr ? " " : " fd ";
+    op_name += peer != nullptr ? peer->to_string() : std::to_string(fd);
     if (r == -ETIMEDOUT) throw SocketTimeout(op_name + ": timed out");
     if (r == -ECANCELED) throw SocketError(EBADF, op_name + ": the socket was closed by another fiber");
     throw SocketError(-r, op_name);
+}
+
+// Runs op through the hub's poller until `deadline` (ns on the hub's clock, <0: none);
+// throws on failure.
+int perform_until(detail::Hub& hub, IoOp& op, std::int64_t deadline, const std::string_view what,
+                  const Address* peer = nullptr) {
+    int r = hub.poller().io(op, deadline);
+    if (r < 0) throw_io_error(r, what, op.fd, peer);
+    return r;
+}
+
+// The same with the socket's timeout, counted from now.
+int perform(IoOp& op, MaybeDuration timeout, const std::string_view what, const Address* peer = nullptr) {
+    detail::Hub& hub = detail::Hub::require("gev::net::Socket");
+    return perform_until(hub, op, timeout ? hub.deadline_after(*timeout) : -1, what, peer);
+}
+
+IoOp send_op(int fd, std::span<const std::byte> buf, int flags) noexcept {
+    IoOp op;
+    op.kind = IoKind::send;
+    op.fd = fd;
+    op.buf = const_cast<std::byte*>(buf.data());
+    op.len = buf.size();
+    op.flags = flags;
+    return op;
 }
 
 }  // namespace
@@ -118,17 +139,23 @@ std::string Socket::recv_exactly(std::size_t n) {
 }
 
 std::size_t Socket::send(std::span<const std::byte> buf, int flags) {
-    IoOp op;
-    op.kind = IoKind::send;
-    op.fd = fd_;
-    op.buf = const_cast<std::byte*>(buf.data());
-    op.len = buf.size();
-    op.flags = flags;
+    IoOp op = send_op(fd_, buf, flags);
     return static_cast<std::size_t>(perform(op, timeout_, "send"));
 }
 
 void Socket::sendall(std::span<const std::byte> buf, int flags) {
-    while (!buf.empty()) buf = buf.subspan(send(buf, flags));
+    if (buf.empty()) return;
+    detail::Hub& hub = detail::Hub::require("gev::net::Socket");
+    // The timeout bounds the whole call, as CPython's and gevent's sendall do: a peer
+    // that keeps taking a little at a time must not hold the sender for ever. Like
+    // gevent, the deadline is also checked between sends that did not have to wait.
+    std::int64_t deadline = timeout_ ? hub.deadline_after(*timeout_) : -1;
+    for (bool first = true; !buf.empty(); first = false) {
+        if (!first && deadline >= 0 && detail::clock_ns() >= deadline)
+            throw SocketTimeout(what("sendall") + ": timed out");
+        IoOp op = send_op(fd_, buf, flags);
+        buf = buf.subspan(static_cast<std::size_t>(perform_until(hub, op, deadline, "sendall")));
+    }
 }
 
 std::pair<std::size_t, Address> Socket::recvfrom(std::span<std::byte> buf, int flags) {

@@ -54,7 +54,8 @@ public:
     // Sends some of buf (parks until at least one byte fits); returns how many.
     std::size_t send(std::span<const std::byte> buf, int flags = 0);
     std::size_t send(std::string_view s, int flags = 0) { return send(std::as_bytes(std::span(s)), flags); }
-    // Sends all of buf, parking as often as needed.
+    // Sends all of buf, parking as often as needed; the socket's timeout bounds the
+    // whole call (SocketTimeout once it has passed; how much was sent is unknown).
     void sendall(std::span<const std::byte> buf, int flags = 0);
     void sendall(std::string_view s, int flags = 0) { sendall(std::as_bytes(std::span(s)), flags); }
     // Datagrams.
@@ -72,7 +73,8 @@ public:
     // Gives the fd up without closing it.
     int detach() noexcept;
 
-    // Each later call that waits longer than `t` throws SocketTimeout; forever: no limit.
+    // Each later call that waits longer than `t` throws SocketTimeout (sendall: the whole
+    // call; recv_exactly: each recv in it); forever: no limit.
     void set_timeout(MaybeDuration t) noexcept { timeout_ = t; }
     MaybeDuration timeout() const noexcept { return timeout_; }
 

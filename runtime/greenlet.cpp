@@ -4,14 +4,19 @@
 #include "runtime/hub.hpp"
 #include "runtime/timeout.hpp"
 
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
 #include <mutex>
+#include <system_error>
 
 namespace gev::detail {
 
 struct LinkNode {
     LinkNode* next;
     LinkId id;
-    int when;   // 0: always, 1: on success, 2: on failure
+    int when;            // 0: always, 1: on success, 2: on failure
+    std::uint64_t seq;   // next_observer_seq() when added
     std::function<void(Greenlet<>)> fn;
 };
 
@@ -20,6 +25,9 @@ struct LinkNode {
 namespace {
 
 thread_local std::uint64_t t_death_seq = 0;   // per thread: a hub orders its own fibers' deaths
+// Process-wide, so links and joiners added from different hubs still get one order;
+// taken under the fiber's `observers` lock, so each fiber's own are increasing.
+std::atomic<std::uint64_t> g_observer_seq{0};
 
 bool failed(const Fiber* f) noexcept { return f->error && !f->ended_by_exit; }
 
@@ -29,7 +37,21 @@ void fire_link(Fiber* f, LinkNode* n) {
     gev::spawn(std::move(n->fn), Greenlet<>(f));
 }
 
-// The fiber has ended: wake its joiners (on any hub), start its links, report a failure.
+// Wakes the joiners added before `before` (a link's seq; UINT64_MAX: all), in order.
+// Once `ended` is set no joiner is added, and one that leaves takes the same lock.
+void wake_joiners(Fiber* f, std::uint64_t before) noexcept {
+    std::lock_guard lock(f->observers);
+    while (Waiter* w = f->joiners.front()) {
+        if (w->data >= before) return;
+        f->joiners.pop_front();
+        w->woken = true;
+        Hub::wake(w->fiber, w->epoch);
+    }
+}
+
+// The fiber has ended: notify its links and joiners (on any hub) in the order they were
+// added, as gevent does (a joiner resumes after the links added before it have started),
+// then report a failure.
 void notify_death(Fiber* f) noexcept {
     f->death_seq = ++t_death_seq;
     Hub* hub = f->hub;
@@ -37,17 +59,14 @@ void notify_death(Fiber* f) noexcept {
     {
         std::lock_guard lock(f->observers);
         f->ended.store(true, std::memory_order_release);
-        while (Waiter* w = f->joiners.pop_front()) {
-            w->woken = true;
-            Hub::wake(w->fiber, w->epoch);
-        }
         links = std::exchange(f->links, nullptr);
     }
-    // Links run in the order they were added; the list was built newest first.
+    // The list was built newest first.
     LinkNode* ordered = nullptr;
     while (links != nullptr) ordered = std::exchange(links, std::exchange(links->next, ordered));
     while (ordered != nullptr) {
         LinkNode* n = std::exchange(ordered, ordered->next);
+        wake_joiners(f, n->seq);
         try {
             fire_link(f, n);
         } catch (...) {
@@ -55,6 +74,7 @@ void notify_death(Fiber* f) noexcept {
         }
         delete n;
     }
+    wake_joiners(f, UINT64_MAX);
     if (failed(f) && !f->is_main) hub->report_failure(f);
     hub->detach(f);
 }
@@ -116,12 +136,23 @@ void end_unstarted(Fiber* f, std::exception_ptr why) noexcept {
     if (!f->queued) f->unref();   // otherwise the ready queue drops it when it gets there
 }
 
+bool only_looks(const MaybeDuration& timeout) noexcept {
+    return timeout && timeout->count() <= 0 && (Hub::current() == nullptr || current_fiber() == root_fiber());
+}
+
+std::uint64_t next_observer_seq() noexcept { return g_observer_seq.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+void throw_taken(Fiber* f, const char* op) {
+    throw std::system_error(std::make_error_code(std::errc::no_message_available),
+                            std::string(op) + ": the result of " + f->display_name() + " was already taken");
+}
+
 bool join_fiber(Fiber* f, MaybeDuration timeout) {
     if (f->ended.load(std::memory_order_acquire)) return true;
+    if (only_looks(timeout)) return false;
     Hub& hub = Hub::require("Greenlet::join");
     Fiber* self = current_fiber();
     if (f == self) throw_usage(std::errc::resource_deadlock_would_occur, "Greenlet::join: a fiber cannot join itself");
-    if (timeout && timeout->count() <= 0) return false;
     // Our own reference: the handle we were called through may go away while we wait
     // (a caller's frame unwinding at exit), and the lists below live in *f.
     f->ref();
@@ -135,6 +166,7 @@ bool join_fiber(Fiber* f, MaybeDuration timeout) {
         std::lock_guard lock(f->observers);
         if (f->ended.load(std::memory_order_relaxed)) return true;
         w.epoch = self->epoch;
+        w.data = next_observer_seq();
         f->joiners.push_back(&w);
     }
     auto unlink = [&] {
@@ -208,10 +240,11 @@ void kill_fiber(Fiber* f, std::exception_ptr exception, bool block, MaybeDuratio
 LinkId link_fiber(Fiber* f, std::function<void(Greenlet<>)> fn, int when) {
     static thread_local LinkId next_id = 0;
     LinkId id = ++next_id;
-    auto* n = new LinkNode{nullptr, id, when, std::move(fn)};
+    auto* n = new LinkNode{nullptr, id, when, 0, std::move(fn)};
     {
         std::lock_guard lock(f->observers);
         if (!f->ended.load(std::memory_order_relaxed)) {
+            n->seq = next_observer_seq();
             n->next = f->links;
             f->links = n;
             return id;

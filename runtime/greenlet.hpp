@@ -8,6 +8,7 @@
 #include "runtime/errors.hpp"
 #include "runtime/fiber.hpp"
 
+#include <atomic>
 #include <concepts>
 #include <cstdint>
 #include <exception>
@@ -47,11 +48,21 @@ LinkId link_fiber(Fiber* f, std::function<void(Greenlet<>)> fn, int when);
 bool unlink_fiber(Fiber* f, LinkId id) noexcept;
 // Rethrows a failure; throws Timeout if f has not ended. Returns false if f ended by GreenletExit.
 bool check_result(Fiber* f, MaybeDuration timeout);
+// gevent's Timeout(0): a wait whose timeout is <= 0 still parks until the hub's next
+// turn, so the other ready fibers run once and a polling loop cannot starve them. Only
+// off a fiber (no hub, or the hub's own loop) may it not park: then it just looks.
+bool only_looks(const MaybeDuration& timeout) noexcept;
+// Marks the order in which links and joiners were added to a fiber (call under its
+// `observers` lock): the fiber's end notifies them in that order.
+std::uint64_t next_observer_seq() noexcept;
+// A result asked for after take() moved it out: std::system_error (ENODATA) naming `op`.
+[[noreturn]] void throw_taken(Fiber* f, const char* op);
 
 template <class T>
 struct ValueFiber : Fiber {
     ValueFiber() : Fiber(FiberKind::hub, 2) {}
     std::optional<T> value;
+    std::atomic<bool> taken{false};   // take() moved the value out
 };
 template <>
 struct ValueFiber<void> : Fiber {
@@ -113,7 +124,9 @@ public:
 
     bool ready() const noexcept { return fiber()->ended.load(std::memory_order_acquire); }
     bool dead() const noexcept { return ready(); }
-    bool started() const noexcept { return fiber()->state != detail::FiberState::created; }
+    // gevent's `started` (its bool(greenlet)): true from spawn (spawn_later too) until
+    // the fiber has ended, whether or not it has run yet.
+    bool started() const noexcept { return !ready(); }
     // Ended, and not by an exception (ending by GreenletExit counts as success).
     bool successful() const noexcept { return ready() && (!fiber()->error || fiber()->ended_by_exit); }
     // The exception it failed with; null while running, on success, or after GreenletExit.
@@ -151,16 +164,38 @@ public:
     explicit Greenlet(detail::ValueFiber<T>* f) noexcept : Greenlet<void>(f) {}
 
     // Waits and returns the result; rethrows a failure; throws gev::Timeout if not
-    // ended in time, and GreenletExit if it was killed (there is no value).
-    T get(MaybeDuration timeout = forever) const {
-        if (!detail::check_result(fiber(), timeout)) throw GreenletExit{};
-        return *typed()->value;
+    // ended in time, and GreenletExit if it was killed (there is no value). A copy for
+    // copyable results; a reference to the one stored for move-only ones (valid while a
+    // handle lives; take() moves it out). Throws std::system_error after take().
+    T get(MaybeDuration timeout = forever) const
+        requires std::copy_constructible<T>
+    {
+        return stored(timeout, "Greenlet::get");
     }
-    // The result once it has ended successfully with one; empty otherwise.
+    const T& get(MaybeDuration timeout = forever) const
+        requires(!std::copy_constructible<T>)
+    {
+        return stored(timeout, "Greenlet::get");
+    }
+    // Waits like get(), then moves the result out to the caller: once (later take()
+    // and get() calls throw std::system_error, ENODATA), by one fiber at a time.
+    T take(MaybeDuration timeout = forever) const {
+        T& v = stored(timeout, "Greenlet::take");
+        if (typed()->taken.exchange(true, std::memory_order_acq_rel)) detail::throw_taken(fiber(), "Greenlet::take");
+        T out = std::move(v);
+        typed()->value.reset();
+        return out;
+    }
+    // The result once it has ended successfully with one; empty otherwise, and after take().
     const std::optional<T>& value() const noexcept { return typed()->value; }
 
 private:
     detail::ValueFiber<T>* typed() const noexcept { return static_cast<detail::ValueFiber<T>*>(fiber()); }
+    T& stored(MaybeDuration timeout, const char* op) const {
+        if (!detail::check_result(fiber(), timeout)) throw GreenletExit{};
+        if (typed()->taken.load(std::memory_order_acquire)) detail::throw_taken(fiber(), op);
+        return *typed()->value;
+    }
 };
 
 // Starts f(args...) in a new fiber on this hub; it first runs when the caller parks.

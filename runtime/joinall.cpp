@@ -27,6 +27,7 @@ public:
             if (f->ended.load(std::memory_order_relaxed)) continue;
             nodes_[i].fiber = self;
             nodes_[i].epoch = self->epoch;
+            nodes_[i].data = detail::next_observer_seq();   // notified in order with the links
             f->joiners.push_back(&nodes_[i]);
         }
     }
@@ -81,7 +82,7 @@ std::vector<Greenlet<>> joinall(const std::vector<Greenlet<>>& gs, MaybeDuration
             if (raise_error && gs[i].exception()) std::rethrow_exception(gs[i].exception());
         }
     }
-    if (done.size() >= want || (timeout && timeout->count() <= 0)) return done;
+    if (done.size() >= want || detail::only_looks(timeout)) return done;
 
     detail::Hub& hub = detail::Hub::require("gev::joinall");
     std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;

@@ -35,7 +35,7 @@ public:
         detail::SyncLock lock(mu_);
         if (shutdown_) detail::throw_shut_down("Channel", "put");
         if (give_to_getter(item)) return;
-        if (!block || detail::no_wait(timeout)) detail::throw_full("Channel", block ? "put" : "put_nowait");
+        if (!block || detail::only_looks(timeout)) detail::throw_full("Channel", block ? "put" : "put_nowait");
         detail::Deadline deadline;
         detail::Hub& hub = deadline.fix("Channel.put", timeout);
         PutSlot slot{&item, false};
@@ -65,7 +65,7 @@ public:
             return v;
         }
         if (shutdown_) detail::throw_shut_down("Channel", "get");
-        if (!block || detail::no_wait(timeout)) detail::throw_empty("Channel", block ? "get" : "get_nowait");
+        if (!block || detail::only_looks(timeout)) detail::throw_empty("Channel", block ? "get" : "get_nowait");
         detail::Deadline deadline;
         detail::Hub& hub = deadline.fix("Channel.get", timeout);
         GetSlot slot;

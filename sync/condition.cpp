@@ -57,7 +57,7 @@ bool Condition::wait(MaybeDuration timeout) {
     // missed; releasing never switches, so the park below still has w's epoch.
     int saved = release_save();
     bool notified;
-    if (timeout && timeout->count() <= 0) {   // gevent's wait(0): let go of the lock, only look
+    if (detail::only_looks(timeout)) {   // off a fiber: let go of the lock, only look
         std::lock_guard lock(mu_);
         notified = w.woken;
         waiters_.remove(&w);

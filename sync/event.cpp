@@ -43,7 +43,7 @@ void Event::clear() noexcept {
 
 bool Event::wait_as(MaybeDuration timeout, const char* what) {
     if (is_set()) return true;
-    if (timeout && timeout->count() <= 0) return false;
+    if (detail::only_looks(timeout)) return false;   // else a zero timeout parks for one turn
     detail::Hub& hub = detail::Hub::require("Event::wait");
     detail::Waiter w;
     {

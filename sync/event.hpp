@@ -32,7 +32,7 @@ public:
 
     // Parks until the flag is set or the timeout passes; returns true if it was set
     // (also when it was cleared again before this fiber ran), false on timeout.
-    // A timeout <= 0 only looks. Throws what a park throws (kill, gev::Timeout,
+    // A timeout <= 0 parks until the hub's next turn, so ready fibers run first. Throws what a park throws (kill, gev::Timeout,
     // LoopExit naming "Event"), and std::system_error outside gev::run.
     bool wait(MaybeDuration timeout = forever) { return wait_as(timeout, "Event"); }
 

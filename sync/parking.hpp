@@ -25,9 +25,6 @@ using SyncLock = std::unique_lock<SpinLock>;
 // A primitive destroyed while fibers wait on it: abort, naming it (queue.cpp).
 [[noreturn]] void die_with_waiters(const char* kind, const void* object) noexcept;
 
-// A timeout that asks not to wait at all (gevent: timeout <= 0 polls once).
-inline bool no_wait(const MaybeDuration& timeout) noexcept { return timeout && timeout->count() <= 0; }
-
 inline std::int64_t deadline_for(Hub& hub, const MaybeDuration& timeout) noexcept {
     return timeout ? hub.deadline_after(*timeout) : -1;
 }

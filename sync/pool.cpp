@@ -62,7 +62,7 @@ bool wait_until(GroupState& st, const char* what, MaybeDuration timeout, Cond&& 
     for (;;) {
         reap(st);
         if (cond()) return true;
-        if (no_wait(timeout)) return false;
+        if (only_looks(timeout)) return false;
         Hub& hub = deadline.fix(what, timeout);
         Waiter w;
         if (park_until_woken(hub, lock, st.watchers, w, reason(st, what), deadline.ns) == Wake::timed_out) {
@@ -83,7 +83,7 @@ void group_acquire(GroupState& st, bool block, MaybeDuration timeout, const char
             ++st.reserved;
             return;
         }
-        if (!block || no_wait(timeout)) throw_no_slot(st, op);
+        if (!block || only_looks(timeout)) throw_no_slot(st, op);
         Hub& hub = deadline.fix(op, timeout);
         Waiter w;
         w.data = 0;
@@ -93,7 +93,12 @@ void group_acquire(GroupState& st, bool block, MaybeDuration timeout, const char
                 changed(st);
             }
         });
-        if (r == Wake::timed_out) throw_no_slot(st, op);
+        if (r == Wake::timed_out) {   // a member may have ended without its link having run yet
+            reap(st);
+            if (!room(st)) throw_no_slot(st, op);
+            ++st.reserved;
+            return;
+        }
         if (w.data == kSlot) {
             --st.grants;
             ++st.reserved;

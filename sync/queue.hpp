@@ -119,6 +119,11 @@ public:
     using detail::QueueCore<detail::FifoItems<T>, detail::FifoNames>::QueueCore;
 };
 
+// gevent's JoinableQueue (before 25.4.1 only it had task_done/join; since then an alias
+// of its Queue): gev::Queue has them, like Python's queue.Queue, so this is the same type.
+template <class T>
+using JoinableQueue = Queue<T>;
+
 // Last in, first out.
 template <class T>
 class LifoQueue : public detail::QueueCore<detail::LifoItems<T>, detail::LifoNames> {

@@ -86,7 +86,7 @@ public:
         for (;;) {
             if (shutdown_) throw_shut_down(names().kind, "put");
             if (has_room()) break;
-            if (!block || no_wait(timeout)) throw_full(names().kind, block ? "put" : "put_nowait");
+            if (!block || only_looks(timeout)) throw_full(names().kind, block ? "put" : "put_nowait");
             if (!wait(lock, putters_, names().put, timeout, deadline, slot_grants_)) throw_full(names().kind, "put");
         }
         items_.push(std::move(item));
@@ -104,7 +104,7 @@ public:
         for (;;) {
             if (items_.size() > item_grants_) break;
             if (shutdown_) throw_shut_down(names().kind, "get");
-            if (!block || no_wait(timeout)) throw_empty(names().kind, block ? "get" : "get_nowait");
+            if (!block || only_looks(timeout)) throw_empty(names().kind, block ? "get" : "get_nowait");
             if (!wait(lock, getters_, names().get, timeout, deadline, item_grants_)) throw_empty(names().kind, "get");
         }
         value_type v = items_.pop();
@@ -121,7 +121,7 @@ public:
         for (;;) {
             if (items_.size() > 0) return items_.top();
             if (shutdown_) throw_shut_down(names().kind, "peek");
-            if (!block || no_wait(timeout)) throw_empty(names().kind, block ? "peek" : "peek_nowait");
+            if (!block || only_looks(timeout)) throw_empty(names().kind, block ? "peek" : "peek_nowait");
             Hub& hub = deadline.fix(names().peek, timeout);
             Waiter w;
             if (park_until_woken(hub, lock, peekers_, w, reason(names().peek), deadline.ns) == Wake::timed_out)
@@ -143,7 +143,7 @@ public:
         SyncLock lock(mu_);
         Deadline deadline;
         while (unfinished_ > 0) {
-            if (no_wait(timeout)) return false;
+            if (only_looks(timeout)) return false;
             Hub& hub = deadline.fix(names().join, timeout);
             Waiter w;
             if (park_until_woken(hub, lock, joiners_, w, reason(names().join), deadline.ns) == Wake::timed_out)

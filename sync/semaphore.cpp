@@ -25,7 +25,7 @@ Semaphore::~Semaphore() {
 }
 
 bool Semaphore::acquire_slow(bool blocking, MaybeDuration timeout, bool interruptible) {
-    if (!blocking || (timeout && timeout->count() <= 0)) return false;
+    if (!blocking || detail::only_looks(timeout)) return false;
     detail::Hub& hub = detail::Hub::require(kind_);
     detail::WaitSpec spec;
     spec.why = detail::WaitReason{detail::WaitKind::object, kind_, this};

@@ -69,8 +69,8 @@ public:
     ~Semaphore();
 
     // Takes a permit, parking in FIFO order while none is free. Returns false if
-    // `blocking` is false (or the timeout is <= 0) and none is free, or if the timeout
-    // passes first. Throws what a park throws (kill, gev::Timeout, LoopExit naming the
+    // `blocking` is false (never switches) and none is free, or if the timeout passes
+    // first (a timeout <= 0 parks until the hub's next turn, so ready fibers run first). Throws what a park throws (kill, gev::Timeout, LoopExit naming the
     // semaphore), leaving the count as it was; std::system_error outside gev::run.
     bool acquire(bool blocking = true, MaybeDuration timeout = forever) {
         return try_acquire() || acquire_slow(blocking, timeout, true);

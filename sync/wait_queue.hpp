@@ -7,6 +7,7 @@
 // nobody has granted it; a granted waiter that leaves by an exception passes its grant on.
 #pragma once
 
+#include "runtime/greenlet.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/spinlock.hpp"
 #include "runtime/wait_list.hpp"

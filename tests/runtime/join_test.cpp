@@ -3,6 +3,7 @@
 // and raise_error rules, and killall.
 #include "support.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -260,5 +261,47 @@ TEST_CASE("killall without block returns before the fibers have died", "[runtime
         for (auto& g : gs) REQUIRE_FALSE(g.dead());
         REQUIRE(gev::joinall(gs, 1s).size() == 3);
         for (auto& g : gs) REQUIRE(g.successful());
+    });
+}
+
+TEST_CASE("get works for a move-only result and take moves it out once", "[runtime][join][result]") {
+    gev::testing::Failures failures;
+    gev::testing::run([] {
+        auto g = gev::spawn([] { return std::make_unique<int>(7); });
+        const std::unique_ptr<int>& seen = g.get();   // move-only: get returns a reference
+        REQUIRE(*seen == 7);
+        REQUIRE(*g.get() == 7);   // and leaves the result in place
+        std::unique_ptr<int> owned = g.take();
+        REQUIRE(*owned == 7);
+        REQUIRE_FALSE(g.value().has_value());
+        REQUIRE_THROWS_WITH(g.take(), Catch::Contains("already taken"));
+        REQUIRE_THROWS_AS(g.get(), std::system_error);
+
+        auto s = gev::spawn([] { return std::string("copyable"); });
+        std::string copy = s.get();   // copyable: get returns a copy
+        REQUIRE(s.take() == copy);
+
+        auto bad = gev::spawn([]() -> std::unique_ptr<int> { throw std::runtime_error("no result"); });
+        REQUIRE_THROWS_WITH(bad.take(), "no result");
+        auto killed = gev::spawn([] { return std::make_unique<int>(1); });
+        killed.kill();
+        REQUIRE_THROWS_AS(killed.take(), gev::GreenletExit);
+    }, &failures);
+    REQUIRE(failures.messages.size() == 1);
+}
+
+TEST_CASE("join(0) and joinall with a zero timeout let a ready fiber run before they look",
+          "[runtime][join][poll]") {
+    gev::testing::run([] {
+        auto g = gev::spawn([] {});
+        int polls = 0;
+        while (!g.join(0ns) && polls < 100) ++polls;
+        REQUIRE(polls == 0);   // the first join(0) let it run to its end
+
+        auto a = gev::spawn([] {});
+        auto b = gev::spawn([] { gev::sleep(1h); });
+        auto done = gev::joinall({a, b}, 0ns);
+        REQUIRE(ids(done) == std::vector<std::uint64_t>{a.id()});
+        b.kill();
     });
 }

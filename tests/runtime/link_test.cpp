@@ -123,3 +123,43 @@ TEST_CASE("a link can park and a failing link is reported like any fiber", "[run
     REQUIRE(failures.messages.size() == 1);
     REQUIRE_THAT(failures.messages[0], Catch::Contains("std::runtime_error: link failed"));
 }
+
+TEST_CASE("links added before join have run when join returns", "[runtime][link][join]") {
+    std::vector<std::string> trace;
+    gev::testing::run([&] {
+        auto g = gev::spawn([] { gev::sleep(1ms); });
+        g.link([&](gev::Greenlet<>) { trace.push_back("link"); });
+        g.join();
+        trace.push_back("joined");
+        auto h = gev::spawn([] { return 3; });
+        h.link([&](gev::Greenlet<>) { trace.push_back("link of get"); });
+        REQUIRE(h.get() == 3);
+        trace.push_back("got");
+    });
+    REQUIRE(trace == std::vector<std::string>{"link", "joined", "link of get", "got"});
+}
+
+TEST_CASE("links and joiners are notified in the order they were added, as gevent's rawlinks are",
+          "[runtime][link][join]") {
+    std::vector<std::string> trace;
+    gev::testing::run([&] {
+        gev::Event go;
+        auto g = gev::spawn([&] { go.wait(); });
+        g.link([&](gev::Greenlet<>) { trace.push_back("link 1"); });
+        auto joiner = gev::spawn([&] {
+            g.join();
+            trace.push_back("joiner");
+        });
+        auto all = gev::spawn([&] {
+            gev::joinall({g});
+            trace.push_back("joinall");
+        });
+        gev::sleep(0ns);   // both wait now
+        g.link([&](gev::Greenlet<>) { trace.push_back("link 2"); });
+        go.set();
+        g.join();
+        trace.push_back("main");
+        gev::joinall({joiner, all});
+    });
+    REQUIRE(trace == std::vector<std::string>{"link 1", "joiner", "joinall", "link 2", "main"});
+}

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -35,7 +36,6 @@ TEST_CASE("spawn does not switch to the new fiber", "[runtime][spawn]") {
     gev::testing::run([&] {
         auto g = gev::spawn([&] { order.push_back("fiber"); });
         order.push_back("after spawn");
-        REQUIRE_FALSE(g.started());
         g.join();
     });
     REQUIRE(order == std::vector<std::string>{"after spawn", "fiber"});
@@ -94,6 +94,32 @@ TEST_CASE("value is empty until the fiber has ended with a result", "[runtime][s
         g.join();
         REQUIRE(g.value() == std::optional<int>(5));
     });
+}
+
+TEST_CASE("started is true from spawn until the fiber ends, as gevent's bool(greenlet)", "[runtime][spawn]") {
+    gev::testing::Failures failures;
+    gev::testing::run([] {
+        gev::Event go;
+        auto g = gev::spawn([&] { go.wait(); });
+        REQUIRE(g.started());   // scheduled, not yet run
+        gev::sleep(0ns);
+        REQUIRE(g.started());   // parked
+        go.set();
+        g.join();
+        REQUIRE_FALSE(g.started());   // dead
+
+        auto never = gev::spawn([] {});
+        never.kill();
+        REQUIRE_FALSE(never.started());   // killed before it ran
+        auto failed = gev::spawn([] { throw std::runtime_error("x"); });
+        failed.join();
+        REQUIRE_FALSE(failed.started());
+        auto later = gev::spawn_later(1h, [] {});
+        REQUIRE(later.started());
+        later.kill();
+        REQUIRE_FALSE(later.started());
+    }, &failures);
+    REQUIRE(failures.messages.size() == 1);
 }
 
 TEST_CASE("every fiber gets a distinct id", "[runtime][spawn]") {
@@ -167,10 +193,11 @@ TEST_CASE("spawn_later does not start the fiber before the delay", "[runtime][sp
             order.push_back("early");
         });
         early.join();
-        REQUIRE_FALSE(late.started());
+        REQUIRE(order == std::vector<std::string>{"early"});
+        REQUIRE(late.started());   // scheduled: gevent's bool(greenlet)
         REQUIRE_FALSE(late.ready());
         REQUIRE(late.get() == 3);
-        REQUIRE(late.started());
+        REQUIRE_FALSE(late.started());
     });
     REQUIRE(order == std::vector<std::string>{"early", "late"});
     REQUIRE(waited >= 15ms);

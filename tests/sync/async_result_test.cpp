@@ -74,6 +74,44 @@ TEST_CASE("ready, successful, value and exception follow the result", "[sync][as
     });
 }
 
+TEST_CASE("a value once set wins over a later set_exception, as gevent's get returns it", "[sync][async_result]") {
+    gev::testing::run([] {
+        gev::AsyncResult<int> r;
+        r.set(2);
+        r.set_exception(std::make_exception_ptr(std::runtime_error("late")));
+        REQUIRE(r.get() == 2);
+        REQUIRE(r.get_nowait() == 2);
+        REQUIRE(r.successful());
+        REQUIRE(r.value() == std::optional<int>(2));
+        REQUIRE(r.exception() != nullptr);   // gevent keeps both: exception() still reports it
+
+        gev::AsyncResult<int> e;
+        e.set_exception(std::make_exception_ptr(std::runtime_error("first")));
+        REQUIRE_FALSE(e.successful());
+        REQUIRE_THROWS_WITH(e.get(), "first");
+        e.set(3);   // a value set after an exception wins too
+        REQUIRE(e.get() == 3);
+        REQUIRE(e.successful());
+
+        gev::AsyncResult<> v;
+        v.set();
+        v.set_exception(std::make_exception_ptr(std::runtime_error("late")));
+        REQUIRE_NOTHROW(v.get());
+        REQUIRE(v.successful());
+    });
+}
+
+TEST_CASE("get_nowait does not switch, while wait(0) lets a ready setter run first", "[sync][async_result][poll]") {
+    gev::testing::run([] {
+        gev::AsyncResult<int> r;
+        auto setter = gev::spawn([&] { r.set(9); });
+        REQUIRE_THROWS_AS(r.get_nowait(), gev::Timeout);   // the setter has not run
+        REQUIRE(r.wait(0ns));                               // it ran meanwhile
+        REQUIRE(r.get_nowait() == 9);
+        setter.join();
+    });
+}
+
 TEST_CASE("AsyncResult<void> wakes every waiter and rethrows a stored exception", "[sync][async_result]") {
     gev::testing::run([] {
         gev::AsyncResult<> done;

@@ -102,6 +102,37 @@ TEST_CASE("an item handed to a getter that was then killed waits for the next ge
     });
 }
 
+TEST_CASE("a Channel putter killed after a getter took its item has delivered it", "[sync][channel][cancel]") {
+    run([] {
+        gev::Channel<int> ch;
+        bool returned = false;
+        auto p = gev::spawn([&] {
+            ch.put(9);
+            returned = true;
+        });
+        gev::sleep(0ns);
+        REQUIRE(ch.get() == 9);   // taken; p is ready but has not run
+        p.kill();
+        REQUIRE(p.successful());
+        REQUIRE_FALSE(returned);   // the kill is raised at once, yet the item was delivered once
+        REQUIRE(ch.balance() == 0);
+    });
+}
+
+TEST_CASE("Channel get and put with a zero timeout let the other side run first", "[sync][channel][poll]") {
+    run([] {
+        gev::Channel<int> ch;
+        auto putter = gev::spawn([&] { ch.put(1); });
+        REQUIRE(ch.get(0ns) == 1);
+        putter.join();
+        auto getter = gev::spawn([&] { return ch.get(); });
+        ch.put(2, 0ns);
+        REQUIRE(getter.get() == 2);
+        REQUIRE_THROWS_AS(ch.get(0ns), gev::Empty);   // nobody on the other side
+        REQUIRE_THROWS_AS(ch.put(3, 0ns), gev::Full);
+    });
+}
+
 TEST_CASE("a Channel put cut short by a Timeout did not deliver", "[sync][channel][cancel]") {
     run([] {
         gev::Channel<int> ch;

@@ -78,6 +78,33 @@ TEST_CASE("wait lets go of the lock so the notifier can take it", "[sync][condit
     });
 }
 
+TEST_CASE("wait(0) lets go of the lock for one turn, so a ready notifier can take it and notify",
+          "[sync][condition][poll]") {
+    gev::testing::run([] {
+        gev::Lock lock;
+        gev::Condition cond(lock);
+        bool flag = false;
+        auto notifier = gev::spawn([&] {
+            std::scoped_lock hold(cond);
+            flag = true;
+            cond.notify();
+        });
+        std::unique_lock hold(cond);
+        int polls = 0;
+        bool notified = false;
+        while (!flag && polls < 100) {
+            notified = cond.wait(0ns);
+            ++polls;
+        }
+        REQUIRE(flag);
+        REQUIRE(polls == 1);
+        REQUIRE(notified);
+        REQUIRE(lock.locked());   // held again
+        hold.unlock();
+        notifier.join();
+    });
+}
+
 TEST_CASE("wait_for returns the predicate's value when the timeout passes", "[sync][condition]") {
     gev::testing::run([] {
         gev::Condition cond;   // over its own RLock

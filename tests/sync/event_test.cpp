@@ -83,6 +83,43 @@ TEST_CASE("a killed waiter leaves the Event and the other waiters are still woke
     REQUIRE(woken == std::vector<int>{0, 2});
 }
 
+TEST_CASE("a loop polling wait(0) lets a ready setter run, so the event gets set", "[sync][event][poll]") {
+    gev::testing::run([] {
+        gev::Event e;
+        auto setter = gev::spawn([&] { e.set(); });
+        int polls = 0;
+        while (!e.wait(0ns) && polls < 1000) ++polls;
+        REQUIRE(e.is_set());
+        REQUIRE(polls == 0);   // the first wait(0) let the setter run, and saw its set
+        setter.join();
+        e.clear();
+        REQUIRE_FALSE(e.wait(0ns));   // nobody sets it: false after one turn
+        REQUIRE_FALSE(e.wait(-5ms));  // negative: the same
+    });
+}
+
+TEST_CASE("a waiter killed after set woke it raises the kill at once and the event stays set", "[sync][event][cancel]") {
+    std::vector<std::string> trace;
+    gev::testing::run([&] {
+        gev::Event e;
+        auto a = gev::spawn([&] {
+            e.wait();
+            trace.push_back("a woke");
+        });
+        auto b = gev::spawn([&] {
+            e.wait();
+            trace.push_back("b woke");
+        });
+        gev::sleep(0ns);
+        e.set();   // both are ready now, neither has run
+        a.kill(gev::KillOptions{nullptr, false, gev::forever});
+        gev::joinall({a, b});
+        REQUIRE(a.successful());   // ended by GreenletExit, not by returning from wait
+        REQUIRE(e.is_set());
+    });
+    REQUIRE(trace == std::vector<std::string>{"b woke"});
+}
+
 TEST_CASE("a gev::Timeout interrupts an Event wait", "[sync][event]") {
     gev::testing::run([] {
         gev::Event e;

@@ -102,6 +102,66 @@ TEST_CASE("a fiber killed while waiting for a Lock leaves it usable", "[sync][lo
     });
 }
 
+TEST_CASE("a Lock granted to a waiter killed before it ran goes to the next waiter, or is free again",
+          "[sync][lock][cancel]") {
+    gev::testing::run([] {
+        gev::Lock lock;
+        lock.acquire();
+        bool a_got = false;
+        auto a = gev::spawn([&] { a_got = lock.acquire(); });
+        auto b = gev::spawn([&] {
+            gev::Guard g(lock);
+            return 2;
+        });
+        gev::sleep(0ns);
+        lock.release();   // granted to a, which is ready but has not run
+        a.kill();
+        REQUIRE(b.get() == 2);
+        REQUIRE_FALSE(a_got);
+        REQUIRE_FALSE(lock.locked());
+
+        lock.acquire();
+        auto c = gev::spawn([&] { lock.acquire(); });
+        gev::sleep(0ns);
+        lock.release();   // granted to c, and nobody else waits
+        c.kill();
+        REQUIRE_FALSE(lock.locked());
+        REQUIRE(lock.acquire(false));
+        lock.release();
+    });
+}
+
+TEST_CASE("an RLock granted to a waiter killed before it ran is not owned by it", "[sync][rlock][cancel]") {
+    gev::testing::run([] {
+        gev::RLock lock;
+        lock.acquire();
+        auto a = gev::spawn([&] { lock.acquire(); });
+        gev::sleep(0ns);
+        lock.release();
+        a.kill();
+        REQUIRE_FALSE(lock.locked());
+        REQUIRE(lock.acquire(false));
+        REQUIRE(lock.count() == 1);
+        lock.release();
+    });
+}
+
+TEST_CASE("acquire with a zero timeout lets a ready holder run and release first", "[sync][lock][poll]") {
+    gev::testing::run([] {
+        gev::Lock lock;
+        lock.acquire();
+        auto releaser = gev::spawn([&] { lock.release(); });
+        REQUIRE_FALSE(lock.acquire(false));   // blocking=false never switches
+        int polls = 0;
+        while (!lock.acquire(true, 0ns) && polls < 100) ++polls;
+        REQUIRE(polls == 0);
+        REQUIRE(lock.locked());
+        releaser.join();
+        REQUIRE_FALSE(lock.try_lock_for(0ns));   // nobody releases: false after one turn
+        lock.release();
+    });
+}
+
 TEST_CASE("the owner may re-acquire an RLock, which is free again after as many releases", "[sync][rlock]") {
     gev::testing::run([] {
         gev::RLock r;

@@ -189,6 +189,24 @@ TEST_CASE("free_count and wait_available follow the members", "[sync][pool]") {
     });
 }
 
+TEST_CASE("wait_available, add and join with a zero timeout let a ready member end first", "[sync][pool][poll]") {
+    run([] {
+        gev::Pool pool(1);
+        pool.spawn([] {});   // ready, not yet run
+        REQUIRE(pool.wait_available(0ns) == 1);   // it ran and ended meanwhile
+        pool.spawn([] {});
+        auto outside = gev::spawn([] { gev::sleep(1h); });
+        REQUIRE_NOTHROW(pool.add(outside, true, 0ns));   // the member ended meanwhile
+        REQUIRE(pool.contains(outside));
+        outside.kill();
+        pool.spawn([] {});
+        REQUIRE(pool.join(0ns));   // the member ran to its end meanwhile
+        pool.spawn([] { gev::sleep(1h); });
+        REQUIRE_THROWS_AS(pool.add(gev::spawn([] {}), true, 0ns), gev::Full);
+        pool.kill();
+    });
+}
+
 TEST_CASE("add tracks an outside greenlet and a full Pool refuses it without block", "[sync][pool]") {
     run([] {
         gev::Pool pool(1);

@@ -4,6 +4,7 @@
 #include "support.hpp"
 
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -167,6 +168,20 @@ TEST_CASE("join returns only after task_done was called once per item put", "[sy
     REQUIRE(trace == std::vector<std::string>{"done 0", "done 1", "done 2", "joined"});
 }
 
+TEST_CASE("JoinableQueue is gevent's name for the Queue that has task_done and join", "[sync][queue]") {
+    static_assert(std::is_same_v<gev::JoinableQueue<int>, gev::Queue<int>>);
+    run([] {
+        gev::JoinableQueue<int> q;
+        auto worker = gev::spawn([&] {
+            REQUIRE(q.get() == 1);
+            q.task_done();
+        });
+        q.put(1);
+        REQUIRE(q.join(5s));
+        worker.join();
+    });
+}
+
 TEST_CASE("join with a timeout says false while tasks are unfinished", "[sync][queue]") {
     run([] {
         gev::Queue<int> q;
@@ -285,6 +300,20 @@ TEST_CASE("a getter cut short by a Timeout after it was handed an item loses not
     });
 }
 
+TEST_CASE("a getter killed after it was handed an item, with no other getter, leaves the item in the Queue",
+          "[sync][queue][cancel]") {
+    run([] {
+        gev::Queue<int> q;
+        auto a = gev::spawn([&] { return q.get(); });
+        gev::sleep(0ns);
+        q.put(7);   // granted to a, which has not run
+        a.kill();
+        REQUIRE(a.successful());
+        REQUIRE(q.qsize() == 1);
+        REQUIRE(q.get_nowait() == 7);
+    });
+}
+
 TEST_CASE("a putter killed after it was given a slot passes the slot to the next putter", "[sync][queue][cancel]") {
     run([] {
         gev::Queue<std::string> q(1);
@@ -312,6 +341,59 @@ TEST_CASE("a get killed while it waits leaves the Queue working", "[sync][queue]
         REQUIRE(q.get() == 1);
         gev::Timeout t{gev::Duration(1ms)};
         REQUIRE_THROWS_AS(q.get(), gev::Timeout);   // a Timeout scope cuts a get short too
+    });
+}
+
+TEST_CASE("get, put, peek and join with a zero timeout let ready fibers run before they give up",
+          "[sync][queue][poll]") {
+    run([] {
+        gev::Queue<int> q(1);
+        auto putter = gev::spawn([&] { q.put(1); });
+        int polls = 0;
+        auto try_get = [&] {
+            try {
+                return q.get(0ns);
+            } catch (const gev::Empty&) {
+                return -1;
+            }
+        };
+        int got = -1;
+        while ((got = try_get()) < 0 && polls < 100) ++polls;
+        REQUIRE(got == 1);
+        REQUIRE(polls == 0);
+        putter.join();
+
+        q.put(2);   // full now
+        auto getter = gev::spawn([&] { return q.get(); });
+        q.put(3, 0ns);   // the getter ran meanwhile and freed the slot
+        REQUIRE(getter.get() == 2);
+        REQUIRE(q.get_nowait() == 3);
+
+        auto late = gev::spawn([&] { q.put(4); });
+        REQUIRE(q.peek(0ns) == 4);
+        late.join();
+        auto worker = gev::spawn([&] {
+            q.get();
+            q.task_done();
+        });
+        for (int i = 0; i < 3; ++i) q.task_done();   // the three items main and the getter took
+        REQUIRE(q.join(0ns));   // the worker ran meanwhile and ended the last task
+        worker.join();
+        REQUIRE_THROWS_AS(q.get(0ns), gev::Empty);   // nobody puts: Empty after one turn
+    });
+}
+
+TEST_CASE("the nowait forms never switch to another fiber", "[sync][queue][poll]") {
+    run([] {
+        gev::Queue<int> q(1);
+        bool ran = false;
+        auto other = gev::spawn([&] { ran = true; });
+        REQUIRE_THROWS_AS(q.get_nowait(), gev::Empty);
+        q.put_nowait(1);
+        REQUIRE_THROWS_AS(q.put_nowait(2), gev::Full);
+        REQUIRE(q.get_nowait() == 1);
+        REQUIRE_FALSE(ran);
+        other.join();
     });
 }
 

@@ -51,6 +51,21 @@ TEST_CASE("wait returns at once while a permit is free and otherwise parks until
     });
 }
 
+TEST_CASE("acquire and wait with a zero timeout let a ready releaser run first", "[sync][semaphore][poll]") {
+    gev::testing::run([] {
+        gev::Semaphore s(0);
+        auto r1 = gev::spawn([&] { s.release(); });
+        REQUIRE(s.acquire(true, 0ns));
+        auto r2 = gev::spawn([&] { s.release(); });
+        REQUIRE(s.wait(0ns) == 1);
+        REQUIRE(s.counter() == 1);
+        gev::joinall({r1, r2});
+        REQUIRE(s.acquire(true, 0ns));   // free: no switch needed
+        REQUIRE_FALSE(s.acquire(true, 0ns));   // none left and nobody releases
+        REQUIRE(s.wait(0ns) == 0);
+    });
+}
+
 TEST_CASE("a negative initial value is rejected", "[sync][semaphore]") {
     REQUIRE_THROWS_AS(gev::Semaphore(-1), std::system_error);
     REQUIRE_THROWS_AS(gev::BoundedSemaphore(-1), std::system_error);
