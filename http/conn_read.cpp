@@ -208,7 +208,7 @@ bool Conn::read_head() {
         if (e != HPE_OK) return reject(reject_ != 0 ? reject_ : status_for(static_cast<llhttp_errno_t>(e))), false;
         if (pos_ > o.max_header_bytes) return reject(url_done_ ? 431 : 414), false;
     }
-    if (pos_ > o.max_header_bytes) return reject(431), false;
+    if (pos_ > o.max_header_bytes) return reject(url_.off + url_.len > o.max_header_bytes ? 414 : 431), false;
     body_base_ = pos_;
     in_.ensure(std::max(in_.len, pos_ + 1024));   // room for the body; the views below stay put
     build_request();

@@ -23,7 +23,7 @@ TEST_CASE("a GET is answered with its status, Date and Content-Length", "[http][
             res.add_header("Content-Type", "text/plain");
             res.send("hi");
         });
-        Reply r = exchange(srv, "GET /a%20b?x=1&y=two+words HTTP/1.1\r\nHost: example\r\nX-Rep: 1\r\nx-rep: 2\r\n\r\n");
+        Reply r = round_trip(srv, "GET /a%20b?x=1&y=two+words HTTP/1.1\r\nHost: example\r\nX-Rep: 1\r\nx-rep: 2\r\n\r\n");
         CHECK(r.status == 200);
         CHECK(r.version == "HTTP/1.1");
         CHECK(r.body == "hi");
@@ -62,7 +62,7 @@ TEST_CASE("an HTTP/1.1 connection serves request after request", "[http][basics]
 TEST_CASE("Connection: close is answered with Connection: close and the close", "[http][basics][keepalive]") {
     run([] {
         TestServer srv(echo_handler);
-        Reply r = exchange(srv, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: h\r\n\r\n", true);
+        Reply r = round_trip(srv, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: h\r\n\r\n", true);
         CHECK(r.header("connection") == std::optional<std::string>("close"));
         CHECK(srv->stats().requests == 1);
     });
@@ -71,7 +71,7 @@ TEST_CASE("Connection: close is answered with Connection: close and the close", 
 TEST_CASE("HTTP/1.0 closes unless the client asks for keep-alive", "[http][basics][keepalive]") {
     run([] {
         TestServer srv(echo_handler);
-        Reply r = exchange(srv, "GET / HTTP/1.0\r\n\r\n", true);
+        Reply r = round_trip(srv, "GET / HTTP/1.0\r\n\r\n", true);
         CHECK(r.version == "HTTP/1.0");
         CHECK(r.header("connection") == std::optional<std::string>("close"));
 

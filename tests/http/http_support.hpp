@@ -159,7 +159,7 @@ inline void send_bytewise(net::Socket& c, std::string_view s) {
 
 // Sends `request` on a fresh connection and returns the one reply; checks that the
 // server then closes the connection when `expect_close`.
-inline Reply exchange(const TestServer& srv, std::string_view request, bool expect_close = false) {
+inline Reply round_trip(const TestServer& srv, std::string_view request, bool expect_close = false) {
     net::Socket c = srv.connect();
     c.sendall(request);
     ReplyReader rd(c);
