@@ -266,8 +266,7 @@ std::size_t Conn::read_body(std::span<char> dst) {
             if (r <= 0) {
                 broken_ = true;
                 if (r == -ETIMEDOUT) throw net::SocketTimeout("read body: timed out");
-                st_.counters.resets.fetch_add(1, std::memory_order_relaxed);
-                if (r == 0) throw Error(ECONNRESET, "read body: the client closed the connection mid-body");
+                if (r == 0) throw net::SocketError(ECONNRESET, "read body: the client closed the connection mid-body");
                 throw net::SocketError(-r, "read body");
             }
         }
