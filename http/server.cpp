@@ -110,6 +110,14 @@ void Server::stop(MaybeDuration timeout) {
     net_->stop(timeout);
 }
 
+void serve_connection(net::Socket sock, net::Address peer, Handler handler, Options options) {
+    Server::State st;
+    st.options = std::move(options);
+    st.handler = std::move(handler);
+    detail::Conn c(st, std::move(sock), peer);
+    c.serve();
+}
+
 net::Address Server::address() const { return net_->address(); }
 
 const Options& Server::options() const noexcept { return st_->options; }

@@ -85,4 +85,9 @@ private:
     std::unique_ptr<net::StreamServer> net_;
 };
 
+// Serves one connected socket until it closes, as each of a Server's connection fibers
+// does (for a custom accept loop, or a socket from elsewhere). Parks; rethrows what the
+// handler threw after answering 500.
+void serve_connection(net::Socket sock, net::Address peer, Handler handler, Options options = {});
+
 }  // namespace gev::http
