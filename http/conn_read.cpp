@@ -126,6 +126,7 @@ bool Conn::wait_request() {
     flush();
     in_.release();
     out_.release();
+    res_headers_.release();
     pos_ = 0;
     if (fields_.capacity() > 32) std::vector<std::pair<Span, Span>>().swap(fields_);
     idle_.store(idle);
@@ -262,7 +263,12 @@ std::size_t Conn::read_body(std::span<char> dst) {
     for (;; bytes_needed = true) {
         if (pos_ == in_.len && bytes_needed) {
             if (pos_ == in_.cap) pos_ = in_.len = body_base_;   // all consumed: reuse the space
-            int r = fill(body_deadline_);
+            // A body that stalls longer than idle_timeout ends the request (drains use
+            // their own, shorter deadline).
+            std::int64_t deadline = body_deadline_;
+            if (deadline < 0 && st_.options.idle_timeout)
+                deadline = gev::detail::Hub::require("gev::http").deadline_after(*st_.options.idle_timeout);
+            int r = fill(deadline);
             if (r <= 0) {
                 broken_ = true;
                 if (r == -ETIMEDOUT) throw net::SocketTimeout("read body: timed out");

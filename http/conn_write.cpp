@@ -43,9 +43,13 @@ void Conn::send_all(std::string_view a, std::string_view b) {
         op.fd = sock_.fileno();
         op.msg = &msg;
         op.flags = MSG_NOSIGNAL;
-        int r = gev::detail::Hub::require("gev::http").poller().io(op, -1);
+        // A client that reads nothing for idle_timeout is dropped (nginx's send_timeout).
+        gev::detail::Hub& hub = gev::detail::Hub::require("gev::http");
+        const MaybeDuration& t = st_.options.idle_timeout;
+        int r = hub.poller().io(op, t ? hub.deadline_after(*t) : -1);
         if (r < 0) {
             broken_ = true;
+            if (r == -ETIMEDOUT) throw net::SocketTimeout("send: the client read nothing for idle_timeout");
             if (r == -ECANCELED) throw net::SocketError(EBADF, "send: the connection was closed");
             throw net::SocketError(-r, "send");
         }

@@ -29,7 +29,7 @@ Conn::Next Conn::handle_one() {
     Response res;
     res.conn_ = this;
     res_headers_.len = 0;
-    enum { ok, timed_out, request_error, reset, failed } outcome = ok;
+    enum { ok, timed_out, stalled, request_error, reset, failed } outcome = ok;
     int status = 0;
     std::exception_ptr error;
     Next next = Next::close;
@@ -49,6 +49,8 @@ Conn::Next Conn::handle_one() {
         } catch (const RequestError& e) {
             outcome = request_error;
             status = e.status();
+        } catch (const net::SocketTimeout&) {
+            outcome = stalled;
         } catch (const net::SocketError&) {
             outcome = reset;
         } catch (...) {
@@ -67,6 +69,7 @@ Conn::Next Conn::handle_one() {
     auto& c = st_.counters;
     switch (outcome) {
         case timed_out: c.timeouts.fetch_add(1, std::memory_order_relaxed); status = 503; break;
+        case stalled: c.timeouts.fetch_add(1, std::memory_order_relaxed); status = 408; break;
         case request_error: (status == 413 ? c.too_large : c.bad_requests).fetch_add(1, std::memory_order_relaxed); break;
         case reset: c.resets.fetch_add(1, std::memory_order_relaxed); break;
         default: c.handler_errors.fetch_add(1, std::memory_order_relaxed); status = 500; break;

@@ -33,7 +33,8 @@ struct Options {
     std::uint64_t max_drain_bytes = 256 << 10;  // unread body read away for keep-alive, else close
     // From a request's first byte to the end of its headers (slowloris): 408 and close.
     MaybeDuration header_timeout = std::chrono::seconds(10);
-    // A keep-alive connection waiting for its next request: closed quietly.
+    // A keep-alive connection waiting for its next request: closed quietly. Also the
+    // longest a body read or a send may stall (then the connection is closed).
     MaybeDuration idle_timeout = std::chrono::seconds(60);
     // The handler with its body reads and response writes: 503 if nothing was sent
     // yet, else the connection is closed.

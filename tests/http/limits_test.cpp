@@ -126,3 +126,28 @@ TEST_CASE("a handler past request_timeout gets 503 if nothing was sent, else a c
         CHECK(srv->stats().timeouts == 2);
     });
 }
+
+TEST_CASE("a body read or a send stalled past idle_timeout ends the request", "[http][limits][timeout]") {
+    run([] {
+        http::Options o = small_options();
+        o.idle_timeout = 50ms;
+        TestServer srv(
+            [](http::Request& req, http::Response& res) {
+                if (req.path() == "/body") res.send(req.read_all());
+                for (int i = 0; i < 100000; ++i) res.write(std::string(64 * 1024, 'w'));
+            },
+            o);
+        net::Socket a = srv.connect();
+        a.sendall("POST /body HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc");
+        ReplyReader ra(a);
+        auto r = ra.next();
+        REQUIRE(r);
+        CHECK(r->status == 408);
+        CHECK(ra.closed());
+        net::Socket b = srv.connect();
+        b.sendall("GET /flood HTTP/1.1\r\nHost: h\r\n\r\n");   // and never read
+        CHECK(eventually([&] { return srv->stats().open_connections == 0; }));
+        CHECK(srv->stats().timeouts == 2);
+        CHECK(srv->stats().resets == 0);
+    });
+}
