@@ -32,9 +32,11 @@ public:
     // for CR/LF in a name or value.
     void add_header(std::string_view name, std::string_view value);
     // The whole response with Content-Length: body.size(); at most once, and not after
-    // write(). Parks until the bytes are handed to the kernel.
+    // write(). A small answer is queued and goes out in one send when the handler
+    // returns (with the answers to pipelined requests after it); a large body goes now.
     void send(std::string_view body);
-    // Sends the headers (on the first call) and `data`; parks until it is handed over.
+    // Sends the headers (on the first call) and `data` now; parks until it is handed
+    // to the kernel. Throws net::SocketError when the client is gone.
     void write(std::string_view data);
     // Whether the status line has gone out.
     bool headers_sent() const noexcept { return headers_sent_; }
