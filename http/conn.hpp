@@ -65,7 +65,8 @@ public:
     void serve();
 
     // Request's body stream.
-    std::size_t read_body(std::span<char> dst);
+    // Body bytes into dst, or (discard) read away whatever has arrived; 0 at the end.
+    std::size_t read_body(std::span<char> dst, bool discard = false);
     bool body_done() const noexcept { return message_done_; }
     // Response's output.
     void add_header(Response& r, std::string_view name, std::string_view value);
@@ -131,6 +132,7 @@ private:
     std::uint64_t body_read_ = 0;
     char* body_dst_ = nullptr;
     std::size_t body_got_ = 0, body_cap_ = 0;
+    bool discarding_ = false;
     std::string reason_store_;
     Buf res_headers_;               // the handler's header lines, ready to send
     Request req_;

@@ -255,8 +255,8 @@ int Conn::head_checks() {
     return 0;
 }
 
-std::size_t Conn::read_body(std::span<char> dst) {
-    if (message_done_ || dst.empty()) return 0;
+std::size_t Conn::read_body(std::span<char> dst, bool discard) {
+    if (message_done_ || (dst.empty() && !discard)) return 0;
     if (broken_) throw Error(EBADMSG, "read body: the request body could not be read on");
     if (expect_continue_ && !continue_sent_) send_continue();
     bool bytes_needed = req_.chunked_ || req_.content_length_.value_or(0) > 0;
@@ -276,11 +276,14 @@ std::size_t Conn::read_body(std::span<char> dst) {
                 throw net::SocketError(-r, "read body");
             }
         }
+        std::size_t feed = discard ? in_.len - pos_ : std::min(in_.len - pos_, dst.size());
         body_dst_ = dst.data();
-        body_cap_ = dst.size();
+        body_cap_ = discard ? feed : dst.size();
         body_got_ = 0;
-        int e = execute(std::min(in_.len - pos_, dst.size()));
+        discarding_ = discard;
+        int e = execute(feed);
         body_dst_ = nullptr;
+        discarding_ = false;
         if (e != HPE_OK && e != HPE_PAUSED && e != HPE_PAUSED_UPGRADE) {
             broken_ = true;
             throw RequestError(reject_ != 0 ? reject_ : 400,
@@ -301,12 +304,11 @@ std::size_t Conn::read_body(std::span<char> dst) {
 Conn::Next Conn::drain_body() {
     if (message_done_) return Next::keep;
     if (broken_ || (expect_continue_ && !continue_sent_)) return Next::close;
-    char scratch[4096];
     std::uint64_t drained = 0;
     if (const MaybeDuration& t = st_.options.header_timeout)
         body_deadline_ = gev::detail::Hub::require("gev::http").deadline_after(*t);
     try {
-        while (std::size_t n = read_body(scratch))
+        while (std::size_t n = read_body({}, true))   // no scratch: a deep stack costs RSS per connection
             if ((drained += n) > st_.options.max_drain_bytes) return Next::close;
     } catch (const std::system_error&) {
         return Next::close;

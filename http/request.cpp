@@ -4,6 +4,8 @@
 
 #include "http/conn.hpp"
 
+#include <algorithm>
+
 namespace gev::http {
 
 namespace {
@@ -78,12 +80,16 @@ bool Request::body_done() const noexcept { return conn_->body_done(); }
 
 std::string Request::read_all(std::size_t limit) {
     std::string out;
-    char chunk[4096];
-    while (std::size_t n = read(chunk)) {
-        if (out.size() + n > limit) throw RequestError(413, "read_all: the body is over " + std::to_string(limit) + " bytes");
-        out.append(chunk, n);
+    std::size_t want = content_length_ ? static_cast<std::size_t>(std::min<std::uint64_t>(*content_length_, 1 << 20)) : 0;
+    for (;;) {   // straight into the string: no copy, no scratch on the fiber's stack
+        std::size_t at = out.size();
+        out.resize(at + std::max<std::size_t>(want, 4096));
+        std::size_t n = read(std::span<char>(out).subspan(at));
+        out.resize(at + n);
+        if (n == 0) return out;
+        if (out.size() > limit) throw RequestError(413, "read_all: the body is over " + std::to_string(limit) + " bytes");
+        want = 0;
     }
-    return out;
 }
 
 }  // namespace gev::http
