@@ -27,8 +27,8 @@ struct Server::State {
             bad_requests{0}, too_large{0}, timeouts{0}, handler_errors{0}, resets{0};
     } counters;
     std::atomic<bool> stopping{false};
-    std::mutex mu;                      // guards conns (connections run on several hubs)
-    std::vector<detail::Conn*> conns;   // open connections, for stop()
+    std::mutex mu;                      // guards the list (connections run on several hubs)
+    detail::Conn* conns = nullptr;      // open connections, for stop(): an intrusive list
 };
 
 namespace detail {
@@ -75,6 +75,7 @@ public:
 
     // stop(): closes this connection if it is idle; any thread.
     void close_if_idle() noexcept;
+    Conn* next_in_server() const noexcept { return next_; }
 
     // llhttp callbacks.
     static int on_url(llhttp_t* p, const char* at, std::size_t n);
@@ -113,6 +114,8 @@ private:
     void go_idle() noexcept;
 
     Server::State& st_;
+    Conn* prev_ = nullptr;          // the server's list, under st_.mu
+    Conn* next_ = nullptr;
     net::Socket sock_;
     net::Address peer_;
     llhttp_t parser_;

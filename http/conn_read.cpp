@@ -92,13 +92,16 @@ Conn::Conn(Server::State& st, net::Socket sock, net::Address peer)
     st_.counters.connections.fetch_add(1, std::memory_order_relaxed);
     st_.counters.open.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(st_.mu);
-    st_.conns.push_back(this);
+    next_ = st_.conns;
+    if (next_ != nullptr) next_->prev_ = this;
+    st_.conns = this;
 }
 
 Conn::~Conn() {
     {
         std::lock_guard lock(st_.mu);
-        std::erase(st_.conns, this);
+        (prev_ != nullptr ? prev_->next_ : st_.conns) = next_;
+        if (next_ != nullptr) next_->prev_ = prev_;
     }
     st_.counters.open.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -122,7 +125,10 @@ int Conn::recv_into(char* p, std::size_t n, std::int64_t deadline) {
 // Between requests: pipelined bytes go on at once; else the connection waits with no
 // buffer of its own (the first bytes land on this fiber's stack, then are copied).
 bool Conn::wait_request() {
-    if (pos_ < in_.len) return true;
+    if (pos_ < in_.len) {   // answers to pipelined requests go out together, 64 KiB at most
+        if (out_.len >= 64 * 1024) flush();
+        return true;
+    }
     flush();
     in_.release();
     out_.release();

@@ -108,7 +108,7 @@ void Server::stop(MaybeDuration timeout) {
     st_->stopping.store(true);
     {
         std::lock_guard lock(st_->mu);
-        for (detail::Conn* c : st_->conns) c->close_if_idle();
+        for (detail::Conn* c = st_->conns; c != nullptr; c = c->next_in_server()) c->close_if_idle();
     }
     net_->stop(timeout);
 }
