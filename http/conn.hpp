@@ -44,6 +44,7 @@ struct Buf {
     void ensure(std::size_t n);   // cap >= n, keeping the contents
     void release() noexcept;
     void append(std::string_view s) {
+        if (s.empty()) return;   // memcpy from a null view is undefined, even for 0 bytes
         ensure(len + s.size());
         std::memcpy(p + len, s.data(), s.size());
         len += s.size();
