@@ -6,6 +6,7 @@
 #pragma once
 
 #include "http/server.hpp"
+#include "sync/event.hpp"
 
 #include <llhttp.h>
 
@@ -27,6 +28,7 @@ struct Server::State {
             bad_requests{0}, too_large{0}, timeouts{0}, handler_errors{0}, resets{0};
     } counters;
     std::atomic<bool> stopping{false};
+    gev::Event stopped;                 // stop() has finished: serve_forever may return
     std::mutex mu;                      // guards the list (connections run on several hubs)
     detail::Conn* conns = nullptr;      // open connections, for stop(): an intrusive list
 };

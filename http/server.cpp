@@ -94,23 +94,33 @@ Server::Server(net::Address at, Handler handler, Options options) : st_(std::mak
 }
 
 Server::~Server() {
-    st_->stopping.store(true);
+    if (st_->stopping.exchange(true)) st_->stopped.wait();   // never two stops at once
 }
 
 void Server::start() { net_->start(); }
 
-void Server::serve_forever() { net_->serve_forever(); }
+// StreamServer's serve_forever returns as soon as accepting stops; this one also waits
+// for a stop() under way to finish, so the caller does not destroy the server (and kill
+// its requests) in the middle of the grace period.
+void Server::serve_forever() {
+    net_->serve_forever();
+    if (st_->stopping.load()) st_->stopped.wait();
+}
 
 void Server::close() { net_->close(); }
 
 void Server::stop(MaybeDuration timeout) {
+    if (st_->stopping.exchange(true)) {   // a stop is under way (a second SIGTERM): wait for it
+        st_->stopped.wait();
+        return;
+    }
     net_->close();
-    st_->stopping.store(true);
     {
         std::lock_guard lock(st_->mu);
         for (detail::Conn* c = st_->conns; c != nullptr; c = c->next_in_server()) c->close_if_idle();
     }
     net_->stop(timeout);
+    st_->stopped.set();
 }
 
 void serve_connection(net::Socket sock, net::Address peer, Handler handler, Options options) {

@@ -122,3 +122,30 @@ TEST_CASE("a client reset mid-response ends the handler's writes without a failu
         CHECK(srv->stats().handler_errors == 0);
     });
 }
+
+TEST_CASE("serve_forever returns only once stop has let the request in flight finish", "[http][stop]") {
+    run([] {
+        gev::Event started;
+        http::Server srv({"127.0.0.1", 0}, [&](http::Request&, http::Response& res) {
+            started.set();
+            gev::sleep(50ms);
+            res.send("finished");
+        }, small_options());
+        srv.start();
+        std::string got;
+        auto client = gev::spawn([&] {
+            net::Socket c = net::create_connection(srv.address(), 5s);
+            c.sendall("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            ReplyReader rd(c);
+            if (auto r = rd.next()) got = r->body;
+        });
+        auto stopper = gev::spawn([&] {
+            started.wait();
+            srv.stop(5s);
+        });
+        srv.serve_forever();
+        CHECK(stopper.ready());
+        client.join();
+        CHECK(got == "finished");
+    });
+}
