@@ -113,13 +113,11 @@ TEST_CASE("a request written one byte at a time is read whole", "[http][basics][
         o.header_timeout = 5s;
         TestServer srv(echo_handler, o);
         net::Socket c = srv.connect();
-        auto t0 = std::chrono::steady_clock::now();
         send_bytewise(c, "PUT /x?q HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
                          "3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\n\r\n"
                          "POST /y HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nwxyz");
         ReplyReader rd(c);
         auto a = rd.next();
-        WARN((std::chrono::steady_clock::now() - t0).count() / 1000 << " us");
         REQUIRE(a);
         CHECK(a->body == "PUT /x?q abcde");
         auto b = rd.next();
@@ -162,5 +160,36 @@ TEST_CASE("204 and 304 go without a body or a length, and the connection stays u
         CHECK(b->status == 304);
         CHECK_FALSE(b->header("content-length"));
         CHECK(rd.rest().empty());
+    });
+}
+
+TEST_CASE("the Date header is an IMF-fixdate, shared by the answers of one second", "[http][basics][date]") {
+    run([] {
+        TestServer srv([](http::Request&, http::Response& res) { res.send(""); });
+        net::Socket c = srv.connect();
+        ReplyReader rd(c);
+        std::vector<std::string> dates;
+        for (int i = 0; i < 3; ++i) {
+            c.sendall("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            auto r = rd.next();
+            REQUIRE(r);
+            dates.push_back(r->header("date").value_or(""));
+        }
+        for (const std::string& d : dates) {
+            REQUIRE(d.size() == 29);
+            CHECK(d.substr(3, 2) == ", ");
+            CHECK(d.substr(25) == " GMT");
+        }
+        CHECK((dates[0] == dates[1] || dates[1] == dates[2]));   // at most one second boundary between
+    });
+}
+
+TEST_CASE("an Upgrade request is answered as a plain request, then the connection closes", "[http][basics]") {
+    run([] {
+        TestServer srv(echo_handler);
+        Reply r = round_trip(srv, "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+                                  "\x81\x05hello", true);
+        CHECK(r.status == 200);
+        CHECK(r.body == "GET /ws ");
     });
 }
