@@ -125,3 +125,27 @@ TEST_CASE("max_connections holds further clients back until one leaves", "[http]
         srv.stop(gev::Duration{0});
     });
 }
+
+TEST_CASE("a Pool given in the options holds each connection's fiber", "[http][hubs][pool]") {
+    run([] {
+        gev::Pool pool(2);
+        http::Options o = small_options();
+        o.net.pool = &pool;
+        std::size_t seen = 0;
+        http::Server srv({"127.0.0.1", 0}, [&](http::Request&, http::Response& res) {
+            seen = pool.size();
+            res.send("pooled");
+        }, o);
+        srv.start();
+        net::Socket c = net::create_connection(srv.address(), 5s);
+        c.sendall("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        ReplyReader rd(c);
+        auto r = rd.next();
+        REQUIRE(r);
+        CHECK(r->body == "pooled");
+        CHECK(seen == 1);
+        c.close();
+        CHECK(eventually([&] { return pool.size() == 0; }));
+        srv.stop(gev::Duration{0});
+    });
+}
