@@ -7,7 +7,8 @@ server CPU per request (utime+stime from /proc/PID/stat over wrk's run); then wr
 requests/s and p50/p99. The memory row opens N idle keep-alive connections
 (perf/http_idle.py) and divides the server's RSS growth by N. perf/suite.py calls run().
 Run: perf/http_bench.py [--build build] [--rounds 3] [--seconds 3] [--configs get-100,...]
-     [--idle 10000] [--go-http PATH] [--gevent-python PATH]"""
+     [--idle 10000] [--go-http PATH] [--gevent-python PATH] [--only nginx,go,...]
+     prints the Markdown section perf/report.py would write."""
 import argparse
 import getpass
 import http.client
@@ -269,14 +270,16 @@ def rotated(names, rnd):
     return names[k:] + names[:k]
 
 
-def run(build, configs, idle_conns, rounds, seconds, go_http, gevent_python, res, log):
+def run(build, configs, idle_conns, rounds, seconds, go_http, gevent_python, res, log, only=None):
     """The HTTP table into res["http"][config][server] and res["http_idle"][server]
-    (lists of figures, one per round); failures into res["failures"]."""
+    (lists of figures, one per round); failures into res["failures"]. `only`: a set of
+    server names to run (default: every one available)."""
     wrk = which("wrk")
     if not wrk:
         log("http: skipped, wrk is not installed")
         return
     srvs, notes = servers(build, go_http, gevent_python)
+    srvs = {n: s for n, s in srvs.items() if only is None or n in only}
     res["conditions"].setdefault("notes", []).extend(notes)
     limit = raise_nofile()
     for cfg in configs:
@@ -308,7 +311,7 @@ def run(build, configs, idle_conns, rounds, seconds, go_http, gevent_python, res
 
 
 def main():
-    import json
+    import http_report
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(os.path.dirname(ROOT), "build"))
     ap.add_argument("--rounds", type=int, default=3)
@@ -317,11 +320,17 @@ def main():
     ap.add_argument("--idle", type=int, default=10000, help="idle connections for the memory row (0: none)")
     ap.add_argument("--go-http")
     ap.add_argument("--gevent-python")
+    ap.add_argument("--only", help="comma-separated servers: nginx,gev_epoll,gev_uring,go,gevent,h2o")
     a = ap.parse_args()
     res = {"conditions": {}, "http": {}, "http_idle": {}, "failures": []}
     run(a.build, a.configs.split(","), a.idle, a.rounds, a.seconds, a.go_http, a.gevent_python, res,
-        lambda m: print(m, flush=True))
-    print(json.dumps(res, indent=1))
+        lambda m: print(m, flush=True), set(a.only.split(",")) if a.only else None)
+    missed = []
+    print("\n".join(http_report.lines(res, missed)))
+    for m in missed:
+        print(f"goal missed: {m}")
+    for f in res["failures"]:
+        print(f"FAILED: {f}")
     return 1 if res["failures"] else 0
 
 
