@@ -30,7 +30,7 @@ def _cell(samples):
 def _title(cfg):
     route, conns = cfg.split("-")
     what = "keep-alive GET / (13-byte body)" if route == "get" else "keep-alive POST /echo, 4 KiB each way"
-    return f"**{what}, {conns} connection{'' if conns == '1' else 's'}**"
+    return f"**{what}, {int(conns):,} connection{'' if conns == '1' else 's'}**"
 
 
 def _table(cfg, servers):
