@@ -100,8 +100,8 @@ def lines(res, missed):
         return []
     out = ["## HTTP (server pinned to core 0, wrk -t1 to core 1)", "",
            "Server CPU per request is the primary figure (utime+stime from /proc/PID/stat over wrk's run ÷ the "
-           "requests wrk completed); wrk on the other core saturates near 55–65k requests/s here, so requests/s "
-           "barely separates the servers. nginx runs one process (`master_process off`, access log off, "
+           "requests wrk completed); wrk's one core caps requests/s (near 55–65k/s on this machine when quiet), "
+           "so requests/s barely separates the servers. nginx runs one process (`master_process off`, access log off, "
            "`return 200`), Go with GOMAXPROCS=1, h2o with one thread. The 4 KiB row posts 4 KiB to /echo "
            "(nginx: the echo module; h2o: mruby) — see perf/README.md for why. p50/p99 are wrk's.", ""]
     for cfg, servers in res.get("http", {}).items():
