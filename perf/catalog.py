@@ -126,3 +126,28 @@ CALLGRIND = [
     ("monkey_rw", "gev", "monkey", "rw_patched", 1, 0.1, 0.2),
     ("monkey_rw", "libc", "monkey", "rw_direct", 1, 0.1, 0.2),
 ]
+
+# HTTP (perf/http_bench.py, issue 12): server columns in order, nginx the reference;
+# configurations "route-connections" per mode (get: keep-alive GET / answered with 13
+# bytes; echo4k: POST /echo with 4 KiB each way); idle keep-alive connections for the
+# memory row.
+HTTP_COLUMNS = [("nginx", "nginx"), ("gev_epoll", "gev epoll"), ("gev_uring", "gev io_uring"),
+                ("go", "Go net/http"), ("gevent", "gevent pywsgi"), ("h2o", "h2o")]
+HTTP_REF = "nginx"
+HTTP_CONFIGS = {"full": ["get-100", "get-1000", "echo4k-100", "get-1"], "quick": ["get-100", "get-1"],
+                "smoke": ["get-4", "echo4k-4"]}
+HTTP_SECONDS = {"full": 3, "quick": 2, "smoke": 1}   # wrk takes whole seconds
+HTTP_IDLE = {"full": 10000, "quick": 2000, "smoke": 50}
+HTTP_METRICS = [("server_cpu_ns_per_req", "server CPU ns/request"), ("rps", "requests/s"),
+                ("p50_us", "p50 µs"), ("p99_us", "p99 µs")]
+# (metric, gev column, reference column, limit, text, configurations: None = every one).
+HTTP_GOALS = [
+    ("server_cpu_ns_per_req", "gev_uring", "nginx", 0.8, "CPU/request ≤ 0.8× nginx at 100 connections", {"get-100"}),
+    ("server_cpu_ns_per_req", "gev_uring", "nginx", 0.9, "CPU/request ≤ 0.9× nginx at 1,000 connections",
+     {"get-1000"}),
+    ("server_cpu_ns_per_req", "gev_uring", "go", 0.5, "CPU/request ≤ 0.5× Go net/http", None),
+    ("p99_us", "gev_uring", "nginx", 1.0, "p99 no worse than nginx's", None),
+]
+# (gev column, reference column or None, limit, text) on KiB per idle connection.
+HTTP_IDLE_GOALS = [("gev_uring", None, 8.0, "≤ 8 KiB per idle connection"),
+                   ("gev_uring", "nginx", 2.0, "≤ 2× nginx's per idle connection")]

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """perf/report.py — turns perf/suite.py's samples into the Markdown results file (micro
-table, echo tables, goal checks, callgrind counts, conditions) and the chart
-(perf/results/chart.png via gnuplot, else matplotlib when importable). Every cell is
-the median of the interleaved rounds with min–max; ratios are of medians.
+table, echo tables, the HTTP section from perf/http_report.py, goal checks, callgrind
+counts, conditions) and the chart (perf/results/chart.png via gnuplot, else matplotlib
+when importable). Every cell is the median of the interleaved rounds with min–max;
+ratios are of medians.
 Run: perf/report.py RESULTS.json [--chart perf/results/chart.png] (re-renders a run)."""
 import argparse
 import os
@@ -12,6 +13,7 @@ import subprocess
 import tempfile
 
 import catalog
+import http_report
 
 
 def med(xs):
@@ -131,14 +133,15 @@ def sizes_lines(res):
 def write(res, md_path, chart_path):
     c = res["conditions"]
     missed = []
-    micro, echo = micro_lines(res, missed), echo_lines(res, missed)
+    micro, echo, http = micro_lines(res, missed), echo_lines(res, missed), http_report.lines(res, missed)
     chart = chart_file(res, chart_path)
     lines = [f"# gev performance — {c['date']}", "",
              f"Machine: {c['machine']}. Mode `{c['mode']}`: {c['rounds']} interleaved round(s), sizes × {c['scale']}, "
              f"echo {c['echo_seconds']} s per run. Load average before {' '.join(c['load_before'])}, after "
              f"{' '.join(c.get('load_after', []))}; run took {c.get('duration_s', '?')} s.",
              f"gev {c['gev']}, {c['compiler']}; Go: {c['go'] or 'not run'}; gevent: {c['gevent'] or 'not run'}; "
-             f"Boost.Fiber: {c['boost'] or 'not run'}.", ""]
+             f"Boost.Fiber: {c['boost'] or 'not run'}." + (f" HTTP: {c['http_peers']}." if c.get('http_peers') else ""),
+             ""]
     if c["mode"] == "smoke":
         lines += ["**Smoke run: tiny sizes, one round. It only shows that every benchmark still runs; "
                   "its figures and goal verdicts mean nothing.**", ""]
@@ -152,14 +155,16 @@ def write(res, md_path, chart_path):
             "process, so it measures the runtime rather than first-touch page faults (≈10 µs per 4 KiB page "
             "here); the parked-fiber rows measure fresh memory on purpose, and their warm-pool row is gev's "
             "second batch of fibers in the same process" if c.get("micro_warmup") else "each run in a fresh process (cold memory)")
-    lines += ["## Micro benchmarks (wall clock)", "", f"Lower is better; {warm}. gev ÷ ref is the ratio of "
-              "medians against the column named.", ""] + micro + [""]
+    if res["micro"]:
+        lines += ["## Micro benchmarks (wall clock)", "", f"Lower is better; {warm}. gev ÷ ref is the ratio of "
+                  "medians against the column named.", ""] + micro + [""]
     if echo:
         lines += ["## Echo (server pinned to core 0, perf/loadgen to core 1)", "",
                   "Server CPU per round trip is the primary figure (from /proc/PID/stat); a 2-hub server "
                   "shares core 1 with the load generator. Every server reads 1 KiB per recv "
                   "(examples/echo_server's buffer, as the seed's), so a 4096 B message costs each of "
                   "them four reads and four writes.", ""] + echo + [""]
+    lines += http
     cg = callgrind_lines(res)
     if cg:
         lines += ["## callgrind: instructions per operation (exact)", "",

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """perf/suite.py — the side-by-side run behind perf/run: every row of perf/catalog.py for
 gev and each peer that is available, interleaved (round 1: A B C, round 2: B C A, ...),
-then the echo configurations the same way, then callgrind instruction counts; writes
+then the echo configurations the same way, then the HTTP table (perf/http_bench.py),
+then callgrind instruction counts; writes
 the raw samples as JSON and hands them to perf/report.py. perf/run builds everything and
 calls this; call it directly only to re-run against a build that is already there.
 Run: perf/suite.py --build build-perf --mode full|quick|smoke [--rounds N] [--out DIR]
-                   [--go PATH] [--gevent-python PATH] [--skip echo,callgrind] [--note TEXT]"""
+                   [--go PATH] [--go-http PATH] [--gevent-python PATH] [--skip echo,http,callgrind]
+                   [--note TEXT]"""
 import argparse
 import datetime
 import json
@@ -18,6 +20,7 @@ import time
 
 import catalog
 import echo_bench
+import http_bench
 import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -122,6 +125,11 @@ def run_echo(a, mode, res):
                         f"p50_us={r['p50_us']} p99_us={r['p99_us']}")
 
 
+def run_http(a, mode, res):
+    http_bench.run(a.build, catalog.HTTP_CONFIGS[a.mode], catalog.HTTP_IDLE[a.mode], mode["rounds"],
+                   catalog.HTTP_SECONDS[a.mode], a.go_http, a.gevent_python, res, log)
+
+
 def callgrind_ir(progs, prog, bench, scale):
     argv, env = command(progs, prog, bench, scale)
     env["GEV_POLLER"] = "epoll"   # valgrind need not know io_uring's system calls
@@ -169,10 +177,12 @@ def conditions(a, mode):
         "micro_warmup": mode["micro_warmup"],
         "gev": sh(f"git -C {ROOT} rev-parse --short HEAD") + dirty,
         "compiler": sh("c++ --version | head -1"),
-        "go": sh(f"{a.go} version 2>/dev/null || go version") if a.go else "",
+        "go": sh("go version") if a.go or a.go_http else "",
         "gevent": sh(f"{a.gevent_python} -c 'import gevent,sys; print(gevent.__version__, sys.version.split()[0])'")
         if a.gevent_python else "",
         "boost": sh("dpkg-query -W -f='${Version}' libboost-fiber-dev 2>/dev/null"),
+        "http_peers": sh("{ nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1; h2o -v 2>/dev/null | head -1; "
+                         "wrk -v 2>&1 | head -1 | cut -d' ' -f1-2; } | grep -v 'not found' | paste -sd, -"),
         "load_before": open("/proc/loadavg").read().split()[:3],
         "notes": a.note,
     }
@@ -189,8 +199,9 @@ def main():
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     ap.add_argument("--go")
+    ap.add_argument("--go-http")
     ap.add_argument("--gevent-python")
-    ap.add_argument("--skip", default="", help="comma-separated: micro,echo,callgrind")
+    ap.add_argument("--skip", default="", help="comma-separated: micro,echo,http,callgrind")
     ap.add_argument("--timeout", type=int, default=300, help="seconds for one benchmark process")
     ap.add_argument("--note", action="append", default=[])
     a = ap.parse_args()
@@ -198,12 +209,15 @@ def main():
     if a.rounds:
         mode["rounds"] = a.rounds
     progs = programs(a)
-    res = {"conditions": conditions(a, mode), "micro": {}, "echo": {}, "callgrind": {}, "failures": []}
+    res = {"conditions": conditions(a, mode), "micro": {}, "echo": {}, "http": {}, "http_idle": {}, "callgrind": {},
+           "failures": []}
     skip = set(filter(None, a.skip.split(",")))
     if "micro" not in skip:
         run_micro(a, mode, progs, res)
     if "echo" not in skip:
         run_echo(a, mode, res)
+    if "http" not in skip:
+        run_http(a, mode, res)
     if "callgrind" not in skip:
         run_callgrind(a, progs, res)
     res["conditions"]["load_after"] = open("/proc/loadavg").read().split()[:3]
