@@ -7,6 +7,7 @@ set -euo pipefail
 
 GEV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GEV_PACKAGES=(meson ninja-build pkg-config g++ libboost-context-dev liburing-dev catch2 libcurl4-openssl-dev libhiredis-dev
+              curl           # tests/examples/check_http_server.py drives the HTTP example with it
               node-llhttp    # llhttp's C sources, compiled into libgev (http/)
               redis-server   # the monkey tests drive hiredis against a real server
               libdw-dev)     # libdw: spawn sites as file:line in fiber dumps (optional in meson)
