@@ -223,6 +223,9 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
     self->wait_deadline = -1;
     cancel(&timer);
     if (interruptible) raise_pending(self);
+    // Woken by a kill while unwinding: that wake-up is spent, so the first wait after
+    // the unwinding must not sleep through the kill (an uninterruptible one included).
+    if (self->pending && std::uncaught_exceptions() != 0) self->wake_owed = true;
     return timer.fired ? Wake::timed_out : Wake::notified;
 }
 

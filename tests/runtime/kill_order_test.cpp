@@ -1,8 +1,12 @@
 // tests/runtime/kill_order_test.cpp — several kills of one fiber queue up, as
 // gevent's throws do: each is raised in the order it was sent, the next at the first
 // wait after the fiber has handled the previous one (not while it unwinds from it).
+// A kill that meets an unwinding fiber is raised at its first wait after, whatever
+// kind of wait that is (an io_uring read parks uninterruptibly).
 #include "support.hpp"
 
+#include <array>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -98,4 +102,39 @@ TEST_CASE("a fiber that dies of the first kill ignores the ones queued after it"
         target.join();
         REQUIRE(target.successful());   // GreenletExit, not Second
     });
+}
+
+TEST_CASE("a kill that arrives while a fiber unwinds is raised at its next socket read", "[runtime][kill][net]") {
+    Trace trace;
+    gev::testing::run([&] {
+        gev::net::Socket l(AF_INET, SOCK_STREAM);
+        l.bind(gev::net::Address("127.0.0.1", 0));
+        l.listen(4);
+        gev::net::Socket c(AF_INET, SOCK_STREAM);
+        c.connect(l.local_address());
+        auto [s, peer] = l.accept();
+        auto target = gev::spawn([&, &s = s] {
+            try {
+                struct Cleanup {
+                    ~Cleanup() { gev::sleep(5ms); }   // killed here: the kill stays pending
+                } cleanup;
+                throw std::runtime_error("failed");
+            } catch (const std::runtime_error&) {
+                trace.push_back("handled");
+            }
+            std::array<std::byte, 8> buf;
+            try {
+                s.recv(buf);   // nothing will ever arrive: only the kill can end it
+                trace.push_back("read");
+            } catch (const gev::GreenletExit&) {
+                trace.push_back("GreenletExit at the read");
+                throw;
+            }
+        });
+        gev::sleep(1ms);
+        target.kill(gev::KillOptions{.block = false});
+        gev::Timeout guard{2s};   // a bound, should the read sleep through the kill
+        target.join();
+    });
+    REQUIRE(trace == Trace{"handled", "GreenletExit at the read"});
 }
