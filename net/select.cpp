@@ -7,6 +7,7 @@
 #include "runtime/greenlet.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/joinall.hpp"
+#include "runtime/shield.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -64,7 +65,12 @@ int poll(std::vector<pollfd>& fds, MaybeDuration timeout) {
     std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;
     struct Stop {
         std::vector<Greenlet<>>& ws;
-        ~Stop() { killall(ws); }
+        ~Stop() {
+            // killall waits for the watchers to die; a kill or Timeout arriving then must
+            // not escape this destructor: it stays pending for the caller's next wait.
+            Shield shield;
+            killall(ws);
+        }
     } stop{watchers};
     hub.park(detail::WaitReason{detail::WaitKind::object, "select", &fds}, deadline);
     return poll_now(fds);

@@ -6,6 +6,7 @@
 #include "runtime/sleep.hpp"
 
 #include "runtime/run.hpp"
+#include "runtime/shield.hpp"
 #include "sync/pool.hpp"
 
 #include <cerrno>
@@ -177,7 +178,12 @@ StreamServer::StreamServer(Socket listener, StreamHandler handler, ServerOptions
 }
 
 StreamServer::~StreamServer() {
-    if (detail::Hub::current() != nullptr && st_->started) stop(Duration{0});
+    if (detail::Hub::current() == nullptr || !st_->started) return;
+    // stop() waits for the acceptor and the handlers to die: a kill or Timeout that
+    // arrives meanwhile must not leave a noexcept destructor (std::terminate); it is
+    // raised at the owner's next wait instead.
+    Shield shield;
+    stop(Duration{0});
 }
 
 void StreamServer::start() {

@@ -17,6 +17,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gev::detail {
 
@@ -90,6 +91,15 @@ public:
     // or the failure of a raw child greenlet). pending_timeout identifies a Timeout.
     std::exception_ptr pending;
     std::uint64_t pending_timeout = 0;
+    // Kills sent while another kill was pending, oldest first: each becomes pending
+    // when the one before it is raised (gevent queues every throw).
+    std::vector<std::exception_ptr> queued_kills;
+    // Live gev::Shield scopes: while non-zero, kills and Timeouts stay pending.
+    std::uint32_t shields = 0;
+    // `pending` came without a wake-up (a shield held it back, the fiber was not
+    // parked, or it was queued behind another kill): the next park, even one that
+    // cannot be interrupted, returns at once so its caller can act on it.
+    bool wake_owed = false;
 
     // --- result and observers (observers may live on other hubs) ---
     std::exception_ptr error;         // set when it ended by an exception (GreenletExit too)

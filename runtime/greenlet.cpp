@@ -230,10 +230,15 @@ void kill_fiber(Fiber* f, std::exception_ptr exception, bool block, MaybeDuratio
     // Killing yourself raises at once; but a kill that arrives while this fiber is
     // switching away (the hub's turn runs on its stack) waits for it to park.
     if (f == current_fiber() && f->state == FiberState::running) std::rethrow_exception(exception);
-    f->pending = std::move(exception);   // a kill wins over a Timeout not yet raised
-    f->pending_timeout = 0;
-    if (f->state == FiberState::parked) Hub::wake(f, f->epoch);
-    else if (f->state == FiberState::suspended) hub->make_ready(f);
+    if (f->pending && f->pending_timeout == 0) {
+        f->queued_kills.push_back(std::move(exception));   // raised after the pending one
+    } else {
+        f->pending = std::move(exception);   // a kill wins over a Timeout not yet raised
+        f->pending_timeout = 0;
+        if (f->state == FiberState::parked && f->shields == 0) Hub::wake(f, f->epoch);
+        else if (f->state == FiberState::suspended) hub->make_ready(f);
+        else f->wake_owed = true;   // its next park, even an uninterruptible one, ends at once
+    }
     if (block && current_fiber() != root_fiber()) join_fiber(f, timeout);
 }
 

@@ -1,13 +1,16 @@
-// runtime/hub.cpp — the ready queue, parking, the loop turn and the inbox.
+// runtime/hub.cpp — the ready queue, parking (with shields and queued kills), the
+// loop turn and the inbox.
 #include "runtime/hub.hpp"
 
 #include "runtime/errors.hpp"
 #include "runtime/monitor.hpp"
+#include "runtime/multi.hpp"
 #include "runtime/threadpool_impl.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 namespace gev::detail {
 
@@ -30,6 +33,18 @@ void remote_wake(void* arg, std::uint64_t epoch) {
     auto* f = static_cast<Fiber*>(arg);
     Hub::wake(f, epoch);
     f->unref();
+}
+
+void noop(void*, std::uint64_t) {}
+
+bool is_loop_exit(const std::exception_ptr& e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const LoopExit&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
 }
 
 }  // namespace
@@ -60,6 +75,10 @@ Hub::~Hub() {
     ready_tail_ = nullptr;
     ready_count_ = 0;
     t_hub = nullptr;
+    // A KeepAlive would release a hub that no longer exists.
+    if (int held = keepalive_.load(std::memory_order_acquire); held != 0)
+        die("hub " + std::to_string(index_) + " ends while " + std::to_string(held) +
+            " KeepAlive(s) still hold it: end every gev::KeepAlive before gev::run returns");
 }
 
 ThreadPool& Hub::threadpool() {
@@ -142,23 +161,50 @@ void Hub::leave_main(Fiber* self) noexcept {
     switch_final(self, root_);
 }
 
+bool Hub::can_raise(const Fiber* self) noexcept {
+    if (!self->pending || std::uncaught_exceptions() != 0) return false;
+    // A shield holds back kills and Timeouts, not the proof that the wait never ends.
+    return self->shields == 0 || is_loop_exit(self->pending);
+}
+
 void Hub::raise_pending(Fiber* self) {
-    if (!self->pending || std::uncaught_exceptions() != 0) return;
+    if (!can_raise(self)) return;
     std::exception_ptr e = std::move(self->pending);
     self->pending = nullptr;
     self->pending_timeout = 0;
+    self->wake_owed = false;
+    if (!self->queued_kills.empty()) {
+        self->pending = std::move(self->queued_kills.front());
+        self->queued_kills.erase(self->queued_kills.begin());
+        self->wake_owed = true;
+    }
     std::rethrow_exception(e);
 }
 
+void Hub::die_parked(const char* what) const noexcept {
+    die(std::string(no_park_) + " tried to park (" + what +
+        "): it runs on a borrowed stack, where a wait would corrupt the fiber that lends it; "
+        "spawn a fiber for work that waits");
+}
+
 Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptible) {
+    if (no_park_ != nullptr) die_parked(why.what);
     Fiber* self = current_fiber();
     if (self == root_) die("the hub's own loop tried to wait");
-    if (interruptible && self->pending && std::uncaught_exceptions() == 0) {
-        // The caller may have registered this wait already and a wake-up for it may be
-        // in flight from another hub: end the wait's epoch, or that wake-up would end
-        // this fiber's next park early.
-        ++self->epoch;
-        raise_pending(self);
+    bool owed = false;
+    if (can_raise(self)) {
+        if (interruptible) {
+            // The caller may have registered this wait already and a wake-up for it may
+            // be in flight from another hub: end the wait's epoch, or that wake-up would
+            // end this fiber's next park early.
+            ++self->epoch;
+            raise_pending(self);
+        }
+        // An uninterruptible wait (an io_uring operation, a job) owed a wake-up ends at
+        // once, as if the kill had just come; its caller then raises it.
+        owed = std::exchange(self->wake_owed, false);
+    } else if (!self->pending) {
+        self->wake_owed = false;
     }
     ParkTimer timer;
     if (deadline_ns >= 0) {
@@ -170,16 +216,21 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
     self->reason = why;
     self->wait_deadline = deadline_ns;
     self->state = FiberState::parked;
+    if (owed) make_ready(self);
     reschedule(self);
     ++self->epoch;
     self->reason = WaitReason{};
     self->wait_deadline = -1;
     cancel(&timer);
     if (interruptible) raise_pending(self);
+    // Woken by a kill while unwinding: that wake-up is spent, so the first wait after
+    // the unwinding must not sleep through the kill (an uninterruptible one included).
+    if (self->pending && std::uncaught_exceptions() != 0) self->wake_owed = true;
     return timer.fired ? Wake::timed_out : Wake::notified;
 }
 
 void Hub::yield() {
+    if (no_park_ != nullptr) die_parked("sleep");
     Fiber* self = current_fiber();
     raise_pending(self);
     make_ready(self);
@@ -214,6 +265,7 @@ std::int64_t Hub::deadline_after(Duration d) noexcept {
 }
 
 void Hub::fire_timers() noexcept {
+    NoPark guard(*this, "a timer callback");
     while (TimerNode* t = timers_.pop_due(now_)) t->fire(t);
 }
 
@@ -236,7 +288,10 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         sleeping_.store(true, std::memory_order_seq_cst);
         if (inbox_full_.load(std::memory_order_seq_cst)) timeout_ns = 0;
     }
-    if (!polled) poller_->poll(timeout_ns);
+    if (!polled) {
+        NoPark guard(*this, "an IO completion");
+        poller_->poll(timeout_ns);
+    }
     if (sleeping_.load(std::memory_order_relaxed)) {
         sleeping_.store(false, std::memory_order_relaxed);
         drain_inbox();
@@ -259,6 +314,7 @@ bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
 #endif
         if ((i & 127) == 0) {
             if (poller_->outstanding() != 0) {
+                NoPark guard(*this, "an IO completion");
                 poller_->poll(0);
                 if (ready_count_ > 0) return true;
             }
@@ -273,7 +329,19 @@ void Hub::post(void (*fn)(void*, std::uint64_t), void* arg, std::uint64_t n) {
         inbox_.push_back(Post{fn, arg, n});
         inbox_full_.store(true, std::memory_order_seq_cst);
     }
-    if (sleeping_.load(std::memory_order_seq_cst)) poller_->wake();
+    // A stuck hub may have looked (and gone back to sleep) before it was un-counted:
+    // wake it after, so that it counts itself again if it is still idle.
+    bool was_stuck = unstick();
+    if (was_stuck || sleeping_.load(std::memory_order_seq_cst)) poller_->wake();
+}
+
+void Hub::let_go() noexcept {
+    if (keepalive_.fetch_sub(1, std::memory_order_acq_rel) != 1 || t_hub == this) return;
+    try {
+        post(noop, nullptr, 0);
+    } catch (...) {
+        die("out of memory waking a hub whose last KeepAlive ended");
+    }
 }
 
 bool Hub::drain_inbox() noexcept {
@@ -283,7 +351,10 @@ bool Hub::drain_inbox() noexcept {
         inbox_full_.store(false, std::memory_order_relaxed);
         inbox_.swap(inbox_spare_);
     }
-    for (const Post& p : inbox_spare_) p.fn(p.arg, p.n);
+    {
+        NoPark guard(*this, "a cross-hub post");
+        for (const Post& p : inbox_spare_) p.fn(p.arg, p.n);
+    }
     inbox_spare_.clear();
     return true;
 }
@@ -320,6 +391,7 @@ void Hub::report_failure(Fiber* f) {
     r.message = "gev: <" + r.name + " id=" + std::to_string(r.id) + "> failed with " + describe(f->error);
     try {
         if (on_error_) {
+            NoPark guard(*this, "the error handler");
             on_error_(r);
             return;
         }

@@ -3,7 +3,9 @@
 // other threads make its fibers ready. A fiber that parks switches straight to the
 // next ready fiber; the hub's own loop (on the thread's native stack) runs only when
 // nothing is ready, and then blocks in the poller until the next deadline.
-// Every member is touched by the owning thread only, except post() and hold()/release().
+// Every member is touched by the owning thread only, except post(), hold()/release()
+// and let_go(). Callbacks the hub runs on a borrowed stack (inbox posts, IO
+// completions, timers, the error handler) must not park: park() aborts naming them.
 #pragma once
 
 #include "runtime/clock.hpp"
@@ -67,8 +69,12 @@ public:
     void yield();
     // Waits until the hub has nothing else to run (gevent.idle).
     void idle();
-    // Raises the current fiber's pending exception, if any and if it may be raised now.
+    // Raises the current fiber's pending exception, if any and if it may be raised now:
+    // not while it unwinds, and under a gev::Shield only a LoopExit. Then the next
+    // queued kill, if any, becomes pending.
     static void raise_pending(Fiber* self);
+    // Whether raise_pending(self) would throw now.
+    static bool can_raise(const Fiber* self) noexcept;
     // Switches away from the current fiber, whose state the caller has set.
     void reschedule(Fiber* self) noexcept;
     // Ends the dead main fiber by returning to the hub's loop, so fibers that are still
@@ -98,8 +104,12 @@ public:
     // Runs fn(arg, n) on this hub's thread at its next turn.
     void post(void (*fn)(void*, std::uint64_t), void* arg, std::uint64_t n);
     // While held, the hub never reports LoopExit: a wake-up may come from another thread.
+    // hold() on the owning thread; release() there too (the loop looks again itself).
     void hold() noexcept { keepalive_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept { keepalive_.fetch_sub(1, std::memory_order_relaxed); }
+    void release() noexcept { keepalive_.fetch_sub(1, std::memory_order_release); }
+    // release() from any thread (gev::KeepAlive): the last one wakes the hub, so a hub
+    // that slept only because it was held can look for LoopExit again.
+    void let_go() noexcept;
 
     Poller& poller() noexcept { return *poller_; }
     // The hub's worker threads, started on first use.
@@ -116,6 +126,17 @@ public:
     void shutdown();
     // Runs the loop until `done()` holds; used by gev::run to wait for the other hubs.
     void run_until(bool (*done)(void*), void* arg);
+
+    // Names the callback running on a borrowed stack ("the error handler") for the
+    // scope; park() and yield() abort while one is set.
+    struct NoPark {
+        Hub& hub;
+        const char* saved;
+        NoPark(Hub& h, const char* what) noexcept : hub(h), saved(h.no_park_) { h.no_park_ = what; }
+        ~NoPark() { hub.no_park_ = saved; }
+        NoPark(const NoPark&) = delete;
+        NoPark& operator=(const NoPark&) = delete;
+    };
 
     // How long (ns) the idle loop watches the inbox before it sleeps (RunOptions::spin).
     void set_spin(std::int64_t ns) noexcept { spin_ns_ = ns; }
@@ -139,8 +160,15 @@ private:
     void loop_until_dead(Fiber* main, std::int64_t stop_at);
     static void shutdown_here(void* hub, std::uint64_t);
     bool loop_done(const Fiber* main) const noexcept;
+    bool quiet() const noexcept;
+    bool nothing_can_wake(Fiber* main);
     void report_loop_exit(Fiber* main);
     void kill_leftovers();
+    // Several hubs: a quiet hub counts itself stuck; a post to it (from any thread)
+    // un-counts it. All stuck at once is a deadlock of the whole runtime (multi.cpp).
+    bool mark_stuck() noexcept;
+    bool unstick() noexcept;   // true if it was counted
+    [[noreturn]] void die_parked(const char* what) const noexcept;
 
     Fiber* root_;
     Fiber* ready_head_ = nullptr;
@@ -168,6 +196,8 @@ private:
     void* until_arg_ = nullptr;
     std::atomic<bool> sleeping_{false};
     std::atomic<int> keepalive_{0};
+    std::atomic<bool> stuck_{false};        // counted in runtime->stuck (guarded by runtime->stuck_mu)
+    const char* no_park_ = nullptr;         // see NoPark
     std::atomic<std::uint64_t> switches_{0};   // see watch_word(); stored by the owning thread only
 };
 

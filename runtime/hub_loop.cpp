@@ -5,6 +5,7 @@
 
 #include "runtime/errors.hpp"
 #include "runtime/greenlet.hpp"
+#include "runtime/multi.hpp"
 
 #include <cstdio>
 #include <vector>
@@ -19,6 +20,8 @@ std::string format_seconds(std::int64_t ns) {
     std::snprintf(buf, sizeof buf, "%.3g s", static_cast<double>(ns) / 1e9);
     return buf;
 }
+
+void noop(void*, std::uint64_t) {}
 
 const char* state_name(FiberState s) {
     switch (s) {
@@ -77,7 +80,8 @@ std::string Hub::describe_fibers(const Fiber* skip) const {
 }
 
 // Nothing is ready, no timer is armed, no IO is outstanding and no other thread
-// holds the hub: the wait of `main` (or of whichever fiber is parked) can never end.
+// holds the hub (with several hubs: and the same holds on every hub at once): the
+// wait of `main` (or of whichever fiber is parked) can never end.
 void Hub::report_loop_exit(Fiber* main) {
     Fiber* victim = main != nullptr && main->state == FiberState::parked ? main : nullptr;
     for (Fiber* f = all_; victim == nullptr && f != nullptr; f = f->all_next)
@@ -86,7 +90,13 @@ void Hub::report_loop_exit(Fiber* main) {
     std::string parked = describe_fibers(victim);
     std::string msg = "\n  " + victim->display_name() + " id=" + std::to_string(victim->id) +
                       " waits on " + format_reason(victim, now_) +
-                      (parked.empty() ? std::string() : "\n  other fibers:" + parked);
+                      (parked.empty() ? std::string() : "\n  other fibers:" + parked) +
+                      (runtime != nullptr ? "\n  (all " + std::to_string(runtime->hubs.size()) +
+                                                " hubs are idle: no fiber, timer, IO or KeepAlive on any can end it)"
+                                          : std::string());
+    // A kill held back (by a shield) is not lost: it is raised after the LoopExit.
+    if (victim->pending && victim->pending_timeout == 0)
+        victim->queued_kills.insert(victim->queued_kills.begin(), std::move(victim->pending));
     victim->pending = std::make_exception_ptr(LoopExit(msg));
     victim->pending_timeout = 0;
     wake(victim, victim->epoch);
@@ -116,9 +126,8 @@ void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
         if (!timers_.empty()) {
             timeout = timers_.top()->deadline - now_;
             if (timeout < 0) timeout = 0;
-        } else if (poller_->outstanding() == 0 && keepalive_.load(std::memory_order_relaxed) == 0 &&
-                   !inbox_full_.load(std::memory_order_acquire)) {
-            if (main == nullptr || until_ != nullptr) return;   // nothing will ever wake what is left
+        } else if (quiet() && nothing_can_wake(main)) {
+            if (main == nullptr) return;   // nothing will ever wake what is left
             report_loop_exit(main);
             continue;
         }
@@ -127,8 +136,36 @@ void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
     }
 }
 
+// No timer is armed: is anything else able to make a fiber of ours ready?
+bool Hub::quiet() const noexcept {
+    return poller_->outstanding() == 0 && keepalive_.load(std::memory_order_acquire) == 0 &&
+           !inbox_full_.load(std::memory_order_acquire);
+}
+
+// The hub is quiet. Alone (or in a bounded phase: shutdown, grace), nothing can wake
+// its fibers. With several hubs, main's hub and the serving hubs count themselves
+// stuck and sleep until a post; only the hub whose count completes the set has proof
+// that nothing anywhere can move, and main's hub then reports LoopExit.
+bool Hub::nothing_can_wake(Fiber* main) {
+    if (until_ != nullptr) return true;
+    if (runtime == nullptr || (main == nullptr && !serve_mode_)) return !serve_mode_;
+    if (!mark_stuck()) return false;
+    if (main != nullptr) {
+        unstick();
+        return true;
+    }
+    // Main's hub is stuck too: wake it, so that it counts itself again and sees the set complete.
+    try {
+        runtime->hubs[0]->post(noop, nullptr, 0);
+    } catch (...) {
+        die("out of memory waking hub 0 to report a deadlock");
+    }
+    return false;
+}
+
 void Hub::run(Fiber* main) {
     loop_until_dead(main, -1);
+    unstick();
     kill_leftovers();
 }
 
@@ -141,18 +178,16 @@ bool Hub::loop_done(const Fiber* main) const noexcept {
 }
 
 void Hub::serve() {
-    serve_mode_ = serving_ = true;
-    hold();   // fibers may be spawned onto this hub at any time: never LoopExit
+    serve_mode_ = serving_ = true;   // fibers may be spawned onto this hub at any time
     loop_until_dead(nullptr, -1);
+    unstick();
     serve_mode_ = false;
     kill_leftovers();
 }
 
 void Hub::shutdown_here(void* arg, std::uint64_t) {
     auto* hub = static_cast<Hub*>(arg);
-    if (!hub->serving_) return;
     hub->serving_ = false;
-    hub->release();
 }
 
 void Hub::shutdown() { post(shutdown_here, this, 0); }

@@ -1,7 +1,8 @@
-// runtime/multi.cpp — starting, running and stopping gev::run's extra hubs, and
-// spawn_on. Shutdown: main returns on hub 0, hub 0 kills its own leftovers, then asks
-// every other hub to kill its fibers (each gets the grace period) and keeps serving
-// its inbox until all have stopped; only then are the hubs destroyed.
+// runtime/multi.cpp — starting, running and stopping gev::run's extra hubs, spawn_on,
+// and the proof of a deadlock across hubs (every hub stuck at once). Shutdown: main
+// returns on hub 0, hub 0 kills its own leftovers, then asks every other hub to kill
+// its fibers (each gets the grace period) and keeps serving its inbox until all have
+// stopped; only then are the hubs destroyed.
 #include "runtime/multi.hpp"
 
 #include "runtime/greenlet.hpp"
@@ -108,10 +109,8 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
         main->name = "main";
         hub0->attach(main);
         hub0->make_ready(main);
-        hub0->hold();   // other hubs may still wake main's fibers
         monitor_hub(hub0.get(), o.monitor);
         hub0->run(main);
-        hub0->release();
     } else {
         main->unref();
     }
@@ -130,6 +129,33 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
     hub0.reset();
     if (failure) std::rethrow_exception(failure);
     if (main->error && !main->ended_by_exit) std::rethrow_exception(main->error);
+}
+
+// The hub is quiet (nothing ready, no timer, IO, hold or post). Counts it stuck; true
+// when that makes every hub stuck. A post made meanwhile is seen here or un-counts us
+// (post() stores inbox_full_ before it reads stuck_; we store stuck_ before we read
+// inbox_full_), and a post that un-counts us also wakes us to count again: a hub is
+// counted while it runs only until its poster's post() returns, and that poster runs
+// uncounted, so all counted at once means nothing anywhere can move.
+bool Hub::mark_stuck() noexcept {
+    if (stuck_.load(std::memory_order_relaxed)) return false;
+    std::lock_guard lock(runtime->stuck_mu);
+    stuck_.store(true, std::memory_order_seq_cst);
+    if (inbox_full_.load(std::memory_order_seq_cst)) {
+        stuck_.store(false, std::memory_order_relaxed);
+        return false;
+    }
+    return ++runtime->stuck == runtime->hubs.size();
+}
+
+// Any thread: the hub has (or may have) work again. True if it was counted stuck.
+bool Hub::unstick() noexcept {
+    if (!stuck_.load(std::memory_order_seq_cst)) return false;
+    std::lock_guard lock(runtime->stuck_mu);
+    if (!stuck_.load(std::memory_order_relaxed)) return false;
+    stuck_.store(false, std::memory_order_relaxed);
+    --runtime->stuck;
+    return true;
 }
 
 void spawn_fiber_on(Fiber* f, unsigned index, const SpawnOptions& opts) {

@@ -19,6 +19,10 @@ struct Runtime {
     std::condition_variable cv;
     unsigned started = 0;               // hubs (other than 0) that are up (or failed)
     bool release_hubs = false;          // every loop has ended: hubs may be destroyed
+    // Hubs that found nothing able to wake their fibers (Hub::mark_stuck). When all
+    // are stuck at once nothing anywhere can move: main gets LoopExit.
+    std::mutex stuck_mu;
+    std::size_t stuck = 0;
 };
 
 }  // namespace gev::detail

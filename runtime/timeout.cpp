@@ -48,7 +48,9 @@ void Timeout::fire(detail::TimerNode* n) {
     if (f->pending && f->pending_timeout == 0) return;   // a kill is already on its way
     f->pending = t->exception_ ? t->exception_ : std::make_exception_ptr(Timeout(*t));
     f->pending_timeout = t->id_;
-    if (f->state == detail::FiberState::parked) detail::Hub::wake(f, f->epoch);
+    // A shielded wait ends on its own terms; the Timeout waits for the shield to end.
+    if (f->state == detail::FiberState::parked && f->shields == 0) detail::Hub::wake(f, f->epoch);
+    else f->wake_owed = true;
 }
 
 std::string Timeout::describe() const {

@@ -70,7 +70,7 @@ bool Condition::wait(MaybeDuration timeout) {
         }
     }
     acquire_restore(saved);
-    if (self->pending && std::uncaught_exceptions() == 0) {
+    if (detail::Hub::can_raise(self)) {
         // A kill or Timeout came while re-acquiring: raise it now that the lock is held,
         // and let the notification this fiber will not act on go to the next waiter.
         if (notified) spec.pass_on(this);
