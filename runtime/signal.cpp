@@ -120,9 +120,13 @@ void leave_slot(Slot& slot) {
 // The fiber that reads signal numbers from the slot's pipe on its hub.
 void reader_loop(Hub* hub, Slot* slot) {
     struct Leave {
+        Hub* hub;
         Slot* slot;
-        ~Leave() { leave_slot(*slot); }
-    } leave{slot};
+        ~Leave() {
+            hub->poller().forget(slot->rd);   // the next hub to take the slot will hold rd
+            leave_slot(*slot);
+        }
+    } leave{hub, slot};
     for (;;) {
         unsigned char buf[64];
         IoOp op;
