@@ -31,6 +31,12 @@ void* operator new(std::size_t n) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
+#if defined(__SANITIZE_ADDRESS__)
+// Libraries loaded before this binary may still allocate through the sanitizer's own
+// operator new and free through the one above: the same allocator underneath.
+extern "C" const char* __asan_default_options() { return "alloc_dealloc_mismatch=0"; }
+#endif
+
 namespace {
 
 std::pair<Socket, Socket> socket_pair() {
