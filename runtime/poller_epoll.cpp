@@ -74,7 +74,7 @@ public:
     }
 
     void forget(int fd) noexcept override {
-        if (FdState* s = fds_.find(fd)) drop(fd, *s);
+        if (FdState* s = fds_.find(fd)) drop(fd, *s, true);
         FdOwner::forgetting(fd, &owner_);
     }
 
@@ -115,11 +115,13 @@ private:
         return true;
     }
 
-    // Forgets everything about fd here: its waiters get -ECANCELED. EPOLL_CTL_DEL by
-    // number only touches this epoll's entry for the file the number names now, which
-    // is either s's file or one this hub never registered.
-    void drop(int fd, FdState& s) noexcept {
-        if (s.registered) ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+    // Forgets everything about fd here: its waiters get -ECANCELED. `still_ours`: the
+    // caller owns the number now (a local forget, before the close), so its epoll entry
+    // can go; otherwise the number may be closing or reused on another thread, and the
+    // entry is left alone: the kernel drops it with the file, its events carry an old
+    // generation, and registering the number again updates it (EEXIST, then MOD).
+    void drop(int fd, FdState& s, bool still_ours = false) noexcept {
+        if (s.registered && still_ours) ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
         s.registered = false;
         s.transient = true;
         s.owned = false;

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -20,9 +23,11 @@ namespace {
 
 using gev::testing::hubs;
 
+// Catch's assertions belong to hub 0's thread: helpers that run on other hubs throw.
 std::pair<Socket, Socket> socket_pair() {
     int p[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, p) == 0);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, p) != 0)
+        throw std::system_error(errno, std::generic_category(), "socketpair");
     return {Socket::adopt(p[0]), Socket::adopt(p[1])};
 }
 
@@ -30,7 +35,12 @@ std::pair<Socket, Socket> socket_pair() {
 void wait_once(Socket& s) {
     std::array<std::byte, 8> buf;
     s.set_timeout(5ms);
-    REQUIRE_THROWS_AS(s.recv(buf), gev::net::SocketTimeout);
+    try {
+        s.recv(buf);
+    } catch (const gev::net::SocketTimeout&) {
+        return;
+    }
+    throw std::runtime_error("wait_once: data arrived");
 }
 
 }  // namespace
@@ -45,7 +55,7 @@ TEST_CASE("a socket closed from another hub frees its number for reuse on its ol
         gev::spawn_on(1, [&] {
             auto [b, b_peer] = socket_pair();
             if (b.fileno() != number) {
-                REQUIRE(::dup2(b.fileno(), number) == number);
+                if (::dup2(b.fileno(), number) != number) throw std::system_error(errno, std::generic_category(), "dup2");
                 b = Socket::adopt(number);
             }
             b.set_timeout(2s);
@@ -66,14 +76,21 @@ TEST_CASE("a fiber waiting on a socket another hub closes wakes with 'closed by 
     gev::run([&] {
         auto [a, a_peer] = socket_pair();
         gev::Event parked;
-        auto reader = gev::spawn_on(1, [&] {
-            a.set_timeout(5s);
-            parked.set();
+        // Hub 1 waits through its own Socket on the same number, so the two threads never
+        // touch one Socket object; it gives the number up (detach) once hub 0 closed it.
+        auto reader = gev::spawn_on(1, [&got, &parked, number = a.fileno()] {
+            Socket r = Socket::adopt(number);
+            wait_once(r);
+            r.set_timeout(5s);
+            // Runs once this fiber has parked in recv: the close is then ordered after
+            // every use of the fd on this hub (as ThreadSanitizer wants it).
+            gev::spawn([&parked] { parked.set(); });
             try {
-                got = a.recv(16);
+                got = r.recv(16);
             } catch (const gev::net::SocketError& e) {
                 got = e.what();
             }
+            r.detach();
         });
         parked.wait();
         gev::sleep(5ms);
@@ -86,7 +103,7 @@ TEST_CASE("a fiber waiting on a socket another hub closes wakes with 'closed by 
 TEST_CASE("wrong hub child", "[.]") {
     gev::run([] {
         auto [a, a_peer] = socket_pair();
-        REQUIRE(a.fileno() == 7);
+        if (a.fileno() != 7) throw std::runtime_error("expected fd 7, got " + std::to_string(a.fileno()));
         gev::spawn_on(1, [&a] { wait_once(a); }).join();
         wait_once(a);   // on hub 0: hub 1 holds fd 7
     }, hubs(2));
