@@ -197,14 +197,13 @@ void Socket::shutdown(int how) {
 
 void Socket::close() noexcept {
     if (fd_ < 0) return;
-    if (detail::Hub* hub = detail::Hub::current()) hub->poller().forget(fd_);
+    detail::forget_fd(fd_);
     ::close(fd_);
     fd_ = -1;
 }
 
 int Socket::detach() noexcept {
-    if (fd_ >= 0)
-        if (detail::Hub* hub = detail::Hub::current()) hub->poller().forget(fd_);
+    if (fd_ >= 0) detail::forget_fd(fd_);
     return std::exchange(fd_, -1);
 }
 

@@ -4,8 +4,6 @@
 // io_uring backend's "try first" mode share it. Owned by one hub's thread.
 #pragma once
 
-#include "runtime/wait_list.hpp"
-
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -47,11 +45,10 @@ short io_events(const IoOp& op) noexcept;
 
 struct FdState {
     IoOp* waiter[2] = {nullptr, nullptr};  // the op parked on each side
-    std::uint32_t inflight = 0;            // io_uring: operations the kernel still holds
+    std::uint32_t gen = 0;                 // the number's generation when last looked at (poller_fds.hpp)
+    bool owned = false;                    // this hub holds the fd (a socket op waited on it)
     bool registered = false;               // epoll: in the interest list
     bool transient = true;                 // only raw waits so far
-    bool closing = false;                  // forget() in progress
-    WaitList drain;                        // forget() waiting for inflight to reach 0
 };
 
 // fd -> FdState, created on first use, erased by forget().
@@ -63,6 +60,11 @@ public:
     }
     void erase(int fd) noexcept {
         if (find(fd) != nullptr) v_[fd].reset();
+    }
+    template <class F>
+    void for_each(F&& f) {
+        for (std::size_t fd = 0; fd < v_.size(); ++fd)
+            if (v_[fd]) f(static_cast<int>(fd), *v_[fd]);
     }
 
 private:

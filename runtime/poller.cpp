@@ -3,6 +3,8 @@
 #include "runtime/poller.hpp"
 
 #include "runtime/fiber.hpp"
+#include "runtime/hub.hpp"
+#include "runtime/poller_fds.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -42,6 +44,11 @@ WaitReason io_reason(const IoOp& op) noexcept {
     const char* what = names[static_cast<int>(op.kind)];
     if (op.kind == IoKind::poll) what = op.dir() == 0 ? "wait_read" : "wait_write";
     return WaitReason{WaitKind::fd, what, nullptr, op.fd};
+}
+
+void forget_fd(int fd) noexcept {
+    if (Hub* hub = Hub::current()) hub->poller().forget(fd);
+    else FdOwner::forgetting(fd, nullptr);
 }
 
 std::unique_ptr<Poller> make_poller(Hub& hub, const std::string& choice) {

@@ -19,8 +19,14 @@
 //                    the kernel holds nothing of op; if op completed meanwhile, its
 //                    result is returned and the exception stays pending. Throws
 //                    ConcurrentObjectUseError if another fiber waits on the same side.
-//  forget(fd)        Stop watching an fd before it is closed: its waiters get -ECANCELED
-//                    and the backend keeps no registration for it. Never blocks.
+//  forget(fd)        Stop watching an fd before it is closed: its waiters get -ECANCELED,
+//                    the backend keeps no registration for it, and the kernel holds no
+//                    operation on it when forget returns (io_uring waits for the
+//                    cancellations, without parking). When another hub held the fd,
+//                    that hub's waiters get -ECANCELED at its next turn.
+// An fd that a socket operation (not a raw wait) waited on belongs to that hub until it
+// is forgotten; a socket wait on it from another hub ends the program with
+// "gev: fd 7 belongs to hub 1, used from hub 0" (poller_fds.hpp).
 #pragma once
 
 #include "runtime/io.hpp"
@@ -45,6 +51,10 @@ public:
     virtual int io(IoOp& op, std::int64_t deadline_ns) = 0;
     virtual void forget(int fd) noexcept = 0;
 };
+
+// Any thread, with or without a hub: fd is about to be closed or handed away. On a hub
+// thread this is its poller's forget(); either way the hub that held fd is told.
+void forget_fd(int fd) noexcept;
 
 // What a fiber parked on op is waiting for ("recv fd 7"), for LoopExit and dumps.
 WaitReason io_reason(const IoOp& op) noexcept;

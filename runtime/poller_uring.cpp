@@ -2,22 +2,32 @@
 // queued as SQEs while fibers park and submitted once per scheduler turn together
 // with the wait for completions. An op a kill, Timeout or deadline interrupts is
 // cancelled in the kernel (IORING_OP_ASYNC_CANCEL) and its fiber waits for the
-// cancellation to complete before its stack frame can be reused.
+// cancellation to complete before its stack frame can be reused. Under pressure: a full
+// submission queue is flushed (completions reaped, so the kernel takes more) a bounded
+// number of times; the wake-up poll is re-armed before every blocking wait, so it cannot
+// be lost; nothing that can fail runs once an SQE names an op; forget() waits for the
+// kernel to let go of the fd. $GEV_URING_ENTRIES sizes the ring (default 256).
 // Modes ($GEV_URING_MODE, for measuring): "submit" (default) hands every op to the kernel;
 // "try" first makes the system call and submits only what would block; "poll" waits
 // for readiness (POLL_ADD) and then makes the call, as epoll does.
 #include "runtime/poller.hpp"
 
+#include "runtime/errors.hpp"
 #include "runtime/hub.hpp"
+#include "runtime/poller_fds.hpp"
 
 #include <liburing.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <string>
 
 namespace gev::detail {
 namespace {
@@ -39,8 +49,13 @@ Mode mode_from_env() {
 
 class UringPoller final : public Poller {
 public:
-    UringPoller(Hub& hub, const io_uring& ring, int efd) : ring_(ring), hub_(hub), efd_(efd), mode_(mode_from_env()) {}
+    UringPoller(Hub& hub, const io_uring& ring, int efd)
+        : ring_(ring), hub_(hub), efd_(efd), mode_(mode_from_env()), owner_(hub, *this) {}
     ~UringPoller() override {
+        owner_.retire();
+        fds_.for_each([this](int fd, FdState& s) {
+            if (s.owned) owner_.release(fd, s.gen);
+        });
         io_uring_queue_exit(&ring_);
         ::close(efd_);
     }
@@ -53,29 +68,34 @@ public:
         [[maybe_unused]] ssize_t r = ::write(efd_, &one, sizeof one);
     }
 
-    bool arm_wake() noexcept {
-        io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-        if (sqe == nullptr) return false;
-        io_uring_prep_poll_multishot(sqe, efd_, POLLIN);
-        io_uring_sqe_set_data(sqe, &g_wake_tag);
-        return true;
+    // The multishot poll on the eventfd that wake() writes to. It ends (a completion
+    // without IORING_CQE_F_MORE) when the completion queue overflows, among others.
+    void arm_wake() noexcept {
+        io_uring_sqe* e = sqe();
+        io_uring_prep_poll_multishot(e, efd_, POLLIN);
+        io_uring_sqe_set_data(e, &g_wake_tag);
+        wake_armed_ = true;
     }
 
     void poll(std::int64_t timeout_ns) noexcept override {
+        if (owner_.has_sent()) take_forgets();
         if (timeout_ns == 0) {
             if (inflight_ == 0 && io_uring_sq_ready(&ring_) == 0) return;
             io_uring_submit_and_get_events(&ring_);
         } else {
+            if (!wake_armed_) arm_wake();   // a blocking wait must be one wake() can end
             io_uring_cqe* cqe = nullptr;
             __kernel_timespec ts{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
             io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout_ns < 0 ? nullptr : &ts, nullptr);
         }
         reap();
+        if (owner_.has_sent()) take_forgets();
     }
 
     int io(IoOp& op, std::int64_t deadline_ns) override {
         bool readiness = op.kind == IoKind::poll || op.kind == IoKind::connect || mode_ == Mode::poll;
         FdState& s = fds_.at(op.fd);
+        refresh(s, op.fd);
         // Try the call first unless submitting is the mode; and always when another fiber
         // already has an operation in flight on this side: only waiting is exclusive.
         IoOp* busy = s.waiter[op.dir()];
@@ -83,6 +103,7 @@ public:
             int r = io_try(op);
             if (r != -EAGAIN) return r;
         }
+        if (!op.transient) hold(s, op.fd);
         claim_side(s, op);
         struct Release {
             FdState& s;
@@ -104,27 +125,88 @@ public:
     }
 
     void forget(int fd) noexcept override {
-        FdState* s = fds_.find(fd);
-        if (s == nullptr) return;
-        // An operation still in the submission queue has not resolved its fd yet: hand it
-        // to the kernel now, before the caller closes the number and it gets reused.
-        if ((s->waiter[0] != nullptr || s->waiter[1] != nullptr) && io_uring_sq_ready(&ring_) != 0)
-            io_uring_submit(&ring_);
-        for (IoOp*& w : s->waiter) {
-            if (w == nullptr) continue;
-            cancel(*w);   // its fiber sees -ECANCELED: "closed by another fiber"
-            w = nullptr;
-        }
+        if (FdState* s = fds_.find(fd)) drop(fd, *s, true);
+        FdOwner::forgetting(fd, &owner_);
     }
 
 private:
-    io_uring_sqe* sqe() noexcept {
-        io_uring_sqe* e = io_uring_get_sqe(&ring_);
-        while (e == nullptr) {   // the queue is full: hand it to the kernel now
-            io_uring_submit(&ring_);
-            e = io_uring_get_sqe(&ring_);
+    // A number closed behind this hub's back (a newer generation): what this hub knew
+    // of it belongs to the old file.
+    void refresh(FdState& s, int fd) noexcept {
+        std::uint32_t gen = FdOwner::generation(fd);
+        if (gen == s.gen) return;
+        drop(fd, s, false);
+        s.gen = gen;
+    }
+
+    // A socket op goes to the kernel: this hub holds the fd (dies when another does).
+    void hold(FdState& s, int fd) {
+        if (s.owned) return;
+        std::uint32_t gen = owner_.claim(fd);
+        if (gen != s.gen) {   // forgotten again since refresh()
+            drop(fd, s, false);
+            s.gen = gen;
         }
-        return e;
+        s.owned = true;
+    }
+
+    // Cancels every op of this hub on fd; with `wait`, returns only once the kernel has
+    // completed them (without parking: forget may run where a fiber cannot switch).
+    void drop(int fd, FdState& s, bool wait) noexcept {
+        s.owned = false;
+        IoOp* held[2] = {nullptr, nullptr};
+        for (int side = 0; side < 2; ++side) {
+            IoOp*& w = s.waiter[side];
+            if (w == nullptr) continue;
+            if (!w->done) {
+                cancel(*w);   // its fiber sees -ECANCELED: "closed by another fiber"
+                held[side] = w;
+            }
+            w = nullptr;
+        }
+        if (wait && (held[0] != nullptr || held[1] != nullptr)) wait_done(fd, held);
+    }
+
+    void wait_done(int fd, IoOp* const held[2]) noexcept {
+        std::int64_t give_up = clock_ns() + 1'000'000'000;
+        auto done = [&] { return (held[0] == nullptr || held[0]->done) && (held[1] == nullptr || held[1]->done); };
+        while (!done() && !reaping_) {
+            io_uring_cqe* cqe = nullptr;
+            __kernel_timespec ts{0, 10'000'000};
+            io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+            reap();
+            if (!done() && clock_ns() > give_up) {
+                std::fprintf(stderr, "gev: io_uring still holds an operation on fd %d 1 s after cancelling it\n", fd);
+                return;
+            }
+        }
+    }
+
+    void take_forgets() noexcept {
+        for (auto [fd, gen] : owner_.take_sent()) {
+            FdState* s = fds_.find(fd);
+            if (s != nullptr && s->gen == gen) drop(fd, *s, false);
+        }
+    }
+
+    // A free SQE. When the queue is full, hands it to the kernel and reaps, so that a
+    // kernel refusing submissions while completions wait (EBUSY) takes them again;
+    // gives up after a second of that.
+    io_uring_sqe* sqe() noexcept {
+        if (io_uring_sqe* e = io_uring_get_sqe(&ring_)) return e;
+        std::int64_t give_up = clock_ns() + 1'000'000'000;
+        for (unsigned round = 1;; ++round) {
+            int r = io_uring_submit_and_get_events(&ring_);
+            reap();
+            if (io_uring_sqe* e = io_uring_get_sqe(&ring_)) return e;
+            if (clock_ns() > give_up)
+                die("io_uring: the submission queue stayed full for 1 s (last submit: " +
+                    std::string(r < 0 ? std::strerror(-r) : "ok") + ")");
+            if (round > 8) {
+                timespec pause{0, 50'000};
+                ::nanosleep(&pause, nullptr);
+            }
+        }
     }
 
     void prep(io_uring_sqe* e, IoOp& op, bool readiness) noexcept {
@@ -149,6 +231,15 @@ private:
     // Submits op (or a readiness poll for it) and parks until the kernel has finished
     // with it. Returns the completion's result, -ETIMEDOUT or -ECANCELED (forgotten).
     int run(IoOp& op, bool readiness, std::int64_t deadline_ns) {
+        // Once the SQE is queued nothing may throw (the kernel would write into a dead
+        // frame): arming the park's deadline may grow the timer heap, so make that room
+        // now, while failing is still harmless.
+        if (deadline_ns >= 0) {
+            TimerNode room;
+            room.fire = [](TimerNode*) {};
+            hub_.arm(&room, deadline_ns);
+            hub_.cancel(&room);
+        }
         io_uring_sqe* e = sqe();
         prep(e, op, readiness);
         io_uring_sqe_set_data(e, &op);
@@ -181,6 +272,8 @@ private:
     }
 
     void reap() noexcept {
+        if (reaping_) return;
+        reaping_ = true;
         io_uring_cqe* cqe;
         unsigned head, seen = 0;
         io_uring_for_each_cqe(&ring_, head, cqe) {
@@ -190,7 +283,7 @@ private:
             if (data == &g_wake_tag) {
                 std::uint64_t v;
                 [[maybe_unused]] ssize_t r = ::read(efd_, &v, sizeof v);
-                if (!(cqe->flags & IORING_CQE_F_MORE)) arm_wake();
+                if (!(cqe->flags & IORING_CQE_F_MORE)) wake_armed_ = false;   // re-armed before the next block
                 continue;
             }
             auto* op = static_cast<IoOp*>(data);
@@ -200,6 +293,7 @@ private:
             Hub::wake(op->fiber, op->epoch);
         }
         io_uring_cq_advance(&ring_, seen);
+        reaping_ = false;
     }
 
     io_uring ring_;
@@ -207,12 +301,30 @@ private:
     int efd_;
     Mode mode_;
     std::size_t inflight_ = 0;
+    bool wake_armed_ = false;
+    bool reaping_ = false;
     FdTable fds_;
+    FdOwner owner_;
 };
 
+// $GEV_URING_ENTRIES: submission queue entries (1..32768; the kernel rounds up to a
+// power of two); the completion queue gets 16 times as many, at most 65536.
+unsigned ring_entries(std::error_code& ec) {
+    const char* env = std::getenv("GEV_URING_ENTRIES");
+    if (env == nullptr || *env == '\0') return 256;
+    char* end = nullptr;
+    unsigned long n = std::strtoul(env, &end, 10);
+    if (*end != '\0' || n < 1 || n > 32768) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return 0;
+    }
+    return static_cast<unsigned>(n);
+}
+
 // Sets the ring up with the most helpful flags this kernel accepts, dropping them one
-// by one where it refuses (EINVAL).
-int init_ring(io_uring& ring) {
+// by one where it refuses (EINVAL). A kernel that drops completions when the completion
+// queue overflows (no IORING_FEAT_NODROP, before 5.5) would lose wake-ups: refused.
+int init_ring(io_uring& ring, unsigned entries) {
     const unsigned wanted[] = {
         IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN,
         IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
@@ -223,9 +335,14 @@ int init_ring(io_uring& ring) {
     for (unsigned flags : wanted) {
         io_uring_params p{};
         p.flags = flags | IORING_SETUP_CQSIZE;
-        p.cq_entries = 4096;
-        r = io_uring_queue_init_params(256, &ring, &p);
-        if (r != -EINVAL) return r;
+        p.cq_entries = std::min(entries * 16, 65536u);
+        r = io_uring_queue_init_params(entries, &ring, &p);
+        if (r == -EINVAL) continue;
+        if (r == 0 && !(p.features & IORING_FEAT_NODROP)) {
+            io_uring_queue_exit(&ring);
+            return -ENOSYS;
+        }
+        return r;
     }
     return r;
 }
@@ -235,23 +352,22 @@ int init_ring(io_uring& ring) {
 bool uring_built() noexcept { return true; }
 
 std::unique_ptr<Poller> make_uring_poller(Hub& hub, std::error_code& ec) {
+    unsigned entries = ring_entries(ec);
+    if (entries == 0) return nullptr;
     int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (efd < 0) {
         ec.assign(errno, std::generic_category());
         return nullptr;
     }
     io_uring ring{};
-    int r = init_ring(ring);
+    int r = init_ring(ring, entries);
     if (r < 0) {
         ec.assign(-r, std::generic_category());
         ::close(efd);
         return nullptr;
     }
     auto p = std::make_unique<UringPoller>(hub, ring, efd);
-    if (!p->arm_wake()) {
-        ec = std::make_error_code(std::errc::resource_unavailable_try_again);
-        return nullptr;
-    }
+    p->arm_wake();
     return p;
 }
 

@@ -1,4 +1,10 @@
-// runtime/signal.cpp — the self-pipe behind signal_handler.
+// runtime/signal.cpp — the self-pipes behind signal_handler. Each hub with handlers
+// owns one slot: a pipe and the set of signals it handles. The C handler writes the
+// signal's number into the pipe of every slot that wants it (lock-free: atomics only),
+// and each hub's reader fiber runs that hub's handlers, so a signal reaches every hub
+// that registered for it whichever thread the kernel delivered it to. Pipes are never
+// closed (a handler on another thread may be about to write): a hub that ends leaves
+// its slot, pipe included, to the next hub that needs one.
 #include "runtime/signal.hpp"
 
 #include "runtime/errors.hpp"
@@ -9,6 +15,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <map>
 #include <mutex>
@@ -18,6 +25,18 @@ namespace gev {
 namespace detail {
 namespace {
 
+constexpr int kSlots = 256;   // hubs with signal handlers at the same time
+
+struct Slot {
+    std::atomic<int> wr{-1};
+    std::atomic<std::uint64_t> mask{0};   // bit sig-1: this slot's hub handles sig
+    int rd = -1;                          // the rest: under Registry::mu
+    Hub* hub = nullptr;                   // null: free for the next hub
+};
+
+constinit Slot g_slots[kSlots];
+constinit std::atomic<int> g_slots_made{0};   // g_slots[0..made) have a pipe
+
 struct Entry {
     int sig;
     Hub* hub;
@@ -26,10 +45,8 @@ struct Entry {
 
 struct Registry {
     std::mutex mu;
-    int pipe_rd = -1;
     std::map<std::uint64_t, Entry> handlers;
     std::map<int, struct sigaction> previous;   // per signal with at least one handler
-    std::vector<Hub*> readers;                  // hubs with a reader fiber
     std::uint64_t next_id = 1;
 };
 
@@ -38,12 +55,16 @@ Registry& registry() {
     return *r;
 }
 
-volatile int g_pipe_wr = -1;
+std::uint64_t bit(int sig) noexcept { return std::uint64_t{1} << (sig - 1); }
 
 extern "C" void on_signal(int sig) {
     int saved = errno;
     unsigned char b = static_cast<unsigned char>(sig);
-    [[maybe_unused]] ssize_t r = ::write(g_pipe_wr, &b, 1);
+    int made = g_slots_made.load(std::memory_order_acquire);
+    for (int i = 0; i < made; ++i)
+        if (g_slots[i].mask.load(std::memory_order_acquire) & bit(sig)) {
+            [[maybe_unused]] ssize_t r = ::write(g_slots[i].wr.load(std::memory_order_relaxed), &b, 1);
+        }
     errno = saved;
 }
 
@@ -57,20 +78,60 @@ void dispatch(Hub* hub, int sig) {
     for (auto& fn : fns) gev::spawn(std::move(fn));
 }
 
-// The fiber that reads signal numbers from the pipe on this hub.
-void reader_loop(Hub* hub, int fd) {
-    struct Leave {   // killed when its hub ends: the next hub on this thread needs its own
-        Hub* hub;
-        ~Leave() {
-            std::lock_guard lock(registry().mu);
-            std::erase(registry().readers, hub);
+// The signals some handler of `hub` still wants (caller holds the mutex).
+std::uint64_t wanted_by(Hub* hub) {
+    std::uint64_t m = 0;
+    for (auto& [id, e] : registry().handlers)
+        if (e.hub == hub) m |= bit(e.sig);
+    return m;
+}
+
+// Gives sig its previous disposition back when no hub handles it any more (caller
+// holds the mutex).
+void restore_if_unused(int sig) {
+    Registry& r = registry();
+    for (auto& [id, e] : r.handlers)
+        if (e.sig == sig) return;
+    auto it = r.previous.find(sig);
+    if (it == r.previous.end()) return;
+    ::sigaction(sig, &it->second, nullptr);
+    r.previous.erase(it);
+}
+
+// The hub's reader fiber is gone (killed when its hub ended): its handlers can never
+// run again and its slot goes to the next hub that needs one.
+void leave_slot(Slot& slot) {
+    Registry& r = registry();
+    std::lock_guard lock(r.mu);
+    slot.mask.store(0, std::memory_order_release);
+    std::vector<int> sigs;
+    for (auto it = r.handlers.begin(); it != r.handlers.end();) {
+        if (it->second.hub == slot.hub) {
+            sigs.push_back(it->second.sig);
+            it = r.handlers.erase(it);
+        } else {
+            ++it;
         }
-    } leave{hub};
+    }
+    for (int sig : sigs) restore_if_unused(sig);
+    slot.hub = nullptr;
+}
+
+// The fiber that reads signal numbers from the slot's pipe on its hub.
+void reader_loop(Hub* hub, Slot* slot) {
+    struct Leave {
+        Hub* hub;
+        Slot* slot;
+        ~Leave() {
+            hub->poller().forget(slot->rd);   // the next hub to take the slot will hold rd
+            leave_slot(*slot);
+        }
+    } leave{hub, slot};
     for (;;) {
         unsigned char buf[64];
         IoOp op;
         op.kind = IoKind::read;
-        op.fd = fd;
+        op.fd = slot->rd;
         op.buf = buf;
         op.len = sizeof buf;
         int n = hub->poller().io(op, -1);
@@ -79,20 +140,47 @@ void reader_loop(Hub* hub, int fd) {
     }
 }
 
+// The slot of `hub`, taking a free one (or making one) and starting its reader the
+// first time (caller holds the mutex).
+Slot& slot_for(Hub& hub) {
+    int made = g_slots_made.load(std::memory_order_relaxed);
+    Slot* free_slot = nullptr;
+    for (int i = 0; i < made; ++i) {
+        if (g_slots[i].hub == &hub) return g_slots[i];
+        if (g_slots[i].hub == nullptr && free_slot == nullptr) free_slot = &g_slots[i];
+    }
+    if (free_slot != nullptr) {
+        unsigned char buf[256];   // what arrived for its previous hub is not ours
+        while (::read(free_slot->rd, buf, sizeof buf) > 0) {
+        }
+    } else {
+        if (made == kSlots)
+            throw std::system_error(EMFILE, std::generic_category(),
+                                    "gev::signal_handler: more than 256 hubs handle signals");
+        int p[2];
+        if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
+            throw std::system_error(errno, std::generic_category(), "gev::signal_handler: pipe");
+        free_slot = &g_slots[made];
+        free_slot->rd = p[0];
+        free_slot->wr.store(p[1], std::memory_order_relaxed);
+        g_slots_made.store(made + 1, std::memory_order_release);
+    }
+    gev::spawn(SpawnOptions{0, "signal reader"}, [hp = &hub, free_slot] { reader_loop(hp, free_slot); });
+    free_slot->hub = &hub;
+    return *free_slot;
+}
+
 }  // namespace
 }  // namespace detail
 
 SignalHandler signal_handler(int sig, std::function<void()> f) {
     using namespace detail;
     Hub& hub = Hub::require("gev::signal_handler");
+    if (sig < 1 || sig > 64)
+        throw std::system_error(EINVAL, std::generic_category(), "gev::signal_handler: signal " + std::to_string(sig));
     Registry& r = registry();
     std::lock_guard lock(r.mu);
-    if (r.pipe_rd < 0) {
-        int p[2];
-        if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "gev::signal_handler: pipe");
-        r.pipe_rd = p[0];
-        g_pipe_wr = p[1];
-    }
+    Slot& slot = slot_for(hub);
     if (r.previous.find(sig) == r.previous.end()) {
         struct sigaction sa {}, old{};
         sa.sa_handler = on_signal;
@@ -102,16 +190,9 @@ SignalHandler signal_handler(int sig, std::function<void()> f) {
             throw std::system_error(errno, std::generic_category(), "gev::signal_handler: sigaction " + std::to_string(sig));
         r.previous[sig] = old;
     }
-    bool has_reader = false;
-    for (Hub* h : r.readers) has_reader |= h == &hub;
-    if (!has_reader) {
-        r.readers.push_back(&hub);
-        Hub* hp = &hub;
-        int fd = r.pipe_rd;
-        gev::spawn(SpawnOptions{0, "signal reader"}, [hp, fd] { reader_loop(hp, fd); });
-    }
     std::uint64_t id = r.next_id++;
     r.handlers.emplace(id, Entry{sig, &hub, std::move(f)});
+    slot.mask.fetch_or(bit(sig), std::memory_order_release);
     return SignalHandler(id);
 }
 
@@ -126,17 +207,19 @@ SignalHandler& SignalHandler::operator=(SignalHandler&& o) noexcept {
 
 void SignalHandler::cancel() noexcept {
     if (id_ == 0) return;
-    detail::Registry& r = detail::registry();
+    using namespace detail;
+    Registry& r = registry();
     std::lock_guard lock(r.mu);
     auto it = r.handlers.find(id_);
     id_ = 0;
     if (it == r.handlers.end()) return;
     int sig = it->second.sig;
+    Hub* hub = it->second.hub;
     r.handlers.erase(it);
-    for (auto& [id, e] : r.handlers)
-        if (e.sig == sig) return;
-    ::sigaction(sig, &r.previous[sig], nullptr);
-    r.previous.erase(sig);
+    int made = g_slots_made.load(std::memory_order_relaxed);
+    for (int i = 0; i < made; ++i)
+        if (g_slots[i].hub == hub) g_slots[i].mask.store(wanted_by(hub), std::memory_order_release);
+    restore_if_unused(sig);
 }
 
 }  // namespace gev

@@ -1,8 +1,8 @@
 // runtime/signal.hpp — gevent.signal_handler: run a function in a fiber when a Unix
 // signal arrives, instead of in an async-signal context. The real handler only writes
-// the signal number to a pipe; a fiber on the hub that registered reads it and spawns
-// the function there. Signals are process-wide, so the pipe and the table of handlers
-// are too (guarded by a mutex).
+// the signal number to the self-pipe of each hub that registered for it; that hub's
+// reader fiber spawns the functions there. With several hubs every hub's handlers for
+// the signal run, whichever thread received it (signal.cpp).
 #pragma once
 
 #include <cstdint>
@@ -28,8 +28,9 @@ private:
 };
 
 // From now on, each delivery of `sig` spawns f() on the current hub (keep the returned
-// object alive as long as you want that). Throws std::system_error outside gev::run or
-// for a signal that cannot be caught.
+// object alive as long as you want that; it stops when its hub ends). Deliveries that
+// arrive together may coalesce into one call, as in POSIX. Throws std::system_error
+// outside gev::run or for a signal that cannot be caught.
 [[nodiscard]] SignalHandler signal_handler(int sig, std::function<void()> f);
 
 }  // namespace gev
