@@ -20,11 +20,13 @@ namespace {
 constexpr int kTypeMask = 0xf;   // SOCK_STREAM, SOCK_DGRAM, ... without SOCK_NONBLOCK/CLOEXEC
 
 // Wakes this hub's fibers that wait on fd (the poller's forget), unless the caller is
-// the hub switching away (inside the poller itself).
+// the hub switching away (inside the poller itself). Off any hub (a plain thread), the
+// hub that held fd is still told, so its number's generation moves on.
 void forget_here(int fd) noexcept {
     md::Hub* hub = gev::detail::t_hub;
     gev::detail::Fiber* f = gev::detail::t_current;
-    if (hub != nullptr && (f == nullptr || f->state == gev::detail::FiberState::running)) hub->poller().forget(fd);
+    if (hub == nullptr) gev::detail::forget_fd(fd);
+    else if (f == nullptr || f->state == gev::detail::FiberState::running) hub->poller().forget(fd);
 }
 
 // The fd number now names a new file: whatever was known about it is gone.
