@@ -6,7 +6,7 @@
 set -euo pipefail
 
 GEV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-GEV_PACKAGES=(meson ninja-build pkg-config g++ libboost-context-dev liburing-dev catch2 libcurl4-openssl-dev libhiredis-dev redis-server)
+GEV_PACKAGES=(meson ninja-build pkg-config g++ libboost-context-dev liburing-dev catch2 libcurl4-openssl-dev libhiredis-dev redis-server libssl-dev openssl)
 
 gev_install_packages() {
     local missing=() p
