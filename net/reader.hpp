@@ -6,6 +6,7 @@
 
 #include "net/socket.hpp"
 
+#include <concepts>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@ class Reader {
 public:
     // Reads from `s`, which must outlive the reader.
     template <class Stream>
+        requires requires(Stream& s, std::span<char> b) {
+            { s.recv(b) } -> std::convertible_to<std::size_t>;
+            { s.fileno() } -> std::convertible_to<int>;
+        }
     explicit Reader(Stream& s, std::size_t chunk = 4096)
         : stream_(&s),
           recv_([](void* p, std::span<char> b) { return static_cast<Stream*>(p)->recv(b); }),
