@@ -74,6 +74,42 @@ TEST_CASE("a kill mid-recv ends the fiber and the socket closes without a leak",
     REQUIRE(count_fds() == before);
 }
 
+TEST_CASE("a Timeout and a kill in the middle of a large read leave the stream intact", "[net][tls][timeout]") {
+    TestPki::get();
+    run([] {
+        Contexts x;
+        auto [client, server] = connected(x);
+        std::string data(1 << 20, '\0');
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31 % 251);
+        auto sender = gev::spawn([&] {
+            for (std::size_t at = 0; at < data.size(); at += 4096) {
+                server.sendall(std::string_view(data).substr(at, 4096));
+                gev::sleep(at % (64 * 4096) == 0 ? 1ms : 0ms);   // the reader catches up and waits now and then
+            }
+        });
+        std::string got;
+        int timeouts = 0;
+        while (got.size() < data.size()) {
+            gev::Timeout t(1ms);
+            try {
+                while (got.size() < data.size()) got += client.recv(16384);
+            } catch (const gev::Timeout& e) {
+                REQUIRE(e.is(t));
+                ++timeouts;
+            }
+        }
+        REQUIRE(timeouts > 0);
+        REQUIRE(got == data);
+        REQUIRE_FALSE(client.broken());
+        sender.join();
+        auto reader = gev::spawn([&] { client.recv(100); });
+        gev::sleep(0ms);
+        reader.kill();   // parked between records: still usable
+        server.sendall("after the kill");
+        REQUIRE(client.recv_exactly(14) == "after the kill");
+    });
+}
+
 TEST_CASE("a Timeout in the middle of a large send breaks the connection with a clear error", "[net][tls][timeout]") {
     TestPki::get();
     int before = count_fds();

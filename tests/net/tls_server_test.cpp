@@ -124,6 +124,8 @@ TEST_CASE("failed handshakes are counted and never disturb the other connections
         server.start();
         Address at = server.address();
         Socket silent = gev::net::create_connection(at);   // sends nothing: its timeout fires
+        Socket stalled = gev::net::create_connection(at);   // half a ClientHello, then nothing
+        stalled.sendall(std::string_view("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
         Socket garbage = gev::net::create_connection(at);
         garbage.sendall("GET / HTTP/1.0\r\n\r\n");
         {
@@ -141,8 +143,9 @@ TEST_CASE("failed handshakes are counted and never disturb the other connections
         } catch (const SocketError& e) {
             REQUIRE(e.code().value() == ECONNRESET);
         }
-        REQUIRE(eventually([&] { return sctx.handshake_failures() == 3; }));
+        REQUIRE(eventually([&] { return sctx.handshake_failures() == 4; }));
         REQUIRE(silent.recv(buf) == 0);   // closed by the server once its 50 ms passed
+        REQUIRE(stalled.recv(buf) == 0);
         REQUIRE(round_trip(good, "still served") == "still served");
         TlsSocket after = tls_connect("localhost", at.port(), cctx);
         REQUIRE(round_trip(after, "after") == "after");

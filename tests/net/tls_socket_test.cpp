@@ -105,6 +105,17 @@ TEST_CASE("a certificate for another host name is rejected as a hostname mismatc
     });
 }
 
+TEST_CASE("an expired certificate is rejected by the client with a clear error", "[net][tls]") {
+    TestPki::get();
+    run([] {
+        TlsContext sctx(TlsRole::server), cctx(TlsRole::client);
+        server_ctx_for(sctx, "expired");
+        client_ctx_trusting(cctx);
+        Pair p = tls_pair(cctx, sctx);
+        REQUIRE_THROWS_WITH(shake(p), Catch::EndsWith(": certificate verify failed (certificate has expired)"));
+    });
+}
+
 TEST_CASE("a client without a server name to check is refused unless checking is off", "[net][tls]") {
     TestPki::get();
     run([] {

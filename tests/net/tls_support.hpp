@@ -1,6 +1,6 @@
 // tests/net/tls_support.hpp — a throwaway PKI for the TLS tests, made with the openssl
 // CLI into a temp dir once per test binary: a test CA, leaves for "localhost" (with
-// IP 127.0.0.1), "other.test" and "rsa.test" (RSA 2048) signed by it, and a second, unrelated CA. No key is
+// IP 127.0.0.1), "other.test" and "rsa.test" (RSA 2048) and an expired "localhost" signed by it, and a second, unrelated CA. No key is
 // committed. Also contexts preloaded with them and a TLS echo handler.
 #pragma once
 
@@ -40,6 +40,7 @@ private:
         make_leaf("localhost", "DNS:localhost,IP:127.0.0.1");
         make_leaf("other.test", "DNS:other.test");
         make_leaf("rsa.test", "DNS:rsa.test", "-newkey rsa:2048");
+        make_leaf("expired", "DNS:localhost", "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1", "-1");
     }
     void sh(const std::string& cmd) const {
         std::string full = "cd '" + dir_.path().string() + "' && (" + cmd + ") >/dev/null 2>&1";
@@ -50,10 +51,11 @@ private:
            ".key -out " + name + ".pem -subj '/CN=" + cn + "' -addext basicConstraints=critical,CA:TRUE");
     }
     void make_leaf(const std::string& name, const std::string& san,
-                   const std::string& key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1") const {
+                   const std::string& key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1",
+                   const std::string& days = "2") const {
         sh("printf 'subjectAltName=" + san + "\\n' > " + name + ".ext && openssl req " + key +
            " -nodes -keyout " + name + ".key -out " + name + ".csr -subj '/CN=" + name +
-           "' && openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out " +
+           "' && openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days " + days + " -out " +
            name + ".pem -extfile " + name + ".ext");
     }
     TempDir dir_;
