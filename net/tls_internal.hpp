@@ -7,6 +7,8 @@
 
 #include <string>
 
+struct bio_st;
+
 namespace gev::net {
 
 // One connection's state, at a fixed address (OpenSSL's app data points here).
@@ -33,6 +35,8 @@ namespace tls_detail {
 // TlsError for `op` from the thread's OpenSSL error queue (emptied), with the
 // certificate verification result appended when it is not X509_V_OK.
 TlsError tls_error(const std::string& op, long verify_result = 0);
+// A BIO over fd that never raises SIGPIPE (tls_bio.cpp); nullptr when out of memory.
+bio_st* socket_bio(int fd);
 }  // namespace tls_detail
 
 }  // namespace gev::net

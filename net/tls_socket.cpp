@@ -163,7 +163,9 @@ TlsSocket::TlsSocket(Socket sock, TlsContext& ctx, std::string server_name) : c_
     c.ssl = SSL_new(ctx.native());
     if (c.ssl == nullptr) throw tls_detail::tls_error("tls " + c.peer);
     SSL_set_app_data(c.ssl, &c);
-    if (SSL_set_fd(c.ssl, c.sock.fileno()) != 1) throw tls_detail::tls_error("tls " + c.peer);
+    BIO* bio = tls_detail::socket_bio(c.sock.fileno());
+    if (bio == nullptr) throw tls_detail::tls_error("tls " + c.peer);
+    SSL_set_bio(c.ssl, bio, bio);   // the SSL owns the BIO; the Socket owns the fd
     if (ctx.role() == TlsRole::server) {
         SSL_set_accept_state(c.ssl);
         return;

@@ -186,3 +186,23 @@ TEST_CASE("a socket closed by another fiber wakes a TLS receiver with EBADF", "[
         REQUIRE_THROWS_WITH(client.recv(10), Catch::Contains("the TLS socket is closed"));
     });
 }
+
+TEST_CASE("sending to a peer that has gone throws a socket error instead of raising SIGPIPE", "[net][tls]") {
+    TestPki::get();
+    run([] {
+        Contexts x;
+        auto [client, server] = connected(x);
+        server.close();
+        std::string chunk(4096, 'p');
+        try {
+            for (int i = 0; i < 1000; ++i) {   // the first sends fit the buffers; then the reset shows
+                client.sendall(chunk);
+                gev::sleep(0ms);
+            }
+            FAIL("every send succeeded");
+        } catch (const SocketError& e) {
+            REQUIRE((e.code().value() == EPIPE || e.code().value() == ECONNRESET));
+        }
+        REQUIRE(client.broken());
+    });
+}
