@@ -123,6 +123,9 @@ TEST_CASE("a client without a server name to check is refused unless checking is
         server_ctx_for(sctx);
         client_ctx_trusting(cctx);
         REQUIRE_THROWS_WITH(tls_pair(cctx, sctx, ""), Catch::Contains("needs a server name"));
+        TlsContext made = TlsContext::client();   // the factories: the same defaults
+        REQUIRE((made.role() == TlsRole::client && made.check_hostname()));
+        REQUIRE(TlsContext::server().role() == TlsRole::server);
         cctx.set_check_hostname(false);
         Pair p = tls_pair(cctx, sctx, "");
         REQUIRE(shake(p).empty());
@@ -259,5 +262,43 @@ TEST_CASE("1-byte writes arrive whole and in order", "[net][tls]") {
         REQUIRE(got == want);
         p.client.shutdown();
         echo.join();
+    });
+}
+
+TEST_CASE("certificates, keys and CAs load from PEM text too; bad PEM names what failed", "[net][tls]") {
+    const TestPki& pki = TestPki::get();
+    run([&] {
+        TlsContext sctx(TlsRole::server), cctx(TlsRole::client);
+        sctx.load_cert_chain_pem(TestPki::read(pki.cert("localhost")), TestPki::read(pki.key("localhost")));
+        cctx.load_verify_pem(TestPki::read(pki.ca()));
+        Pair p = tls_pair(cctx, sctx);
+        REQUIRE(shake(p).empty());
+        REQUIRE(p.client.peer_subject() == "CN=localhost");
+        REQUIRE_THROWS_WITH(cctx.load_verify_pem("not a certificate"), Catch::StartsWith("load_verify_pem: "));
+        REQUIRE_THROWS_AS(sctx.load_cert_chain_pem("junk", "junk"), TlsError);
+        REQUIRE_THROWS_WITH(sctx.load_cert_chain(pki.cert("localhost"), pki.key("other.test")),
+                            Catch::Contains("key values mismatch"));
+    });
+}
+
+TEST_CASE("a server that requires a client certificate rejects a client without one", "[net][tls]") {
+    const TestPki& pki = TestPki::get();
+    run([&] {
+        TlsContext sctx(TlsRole::server), anonymous(TlsRole::client), known(TlsRole::client);
+        server_ctx_for(sctx);
+        sctx.load_verify_locations(pki.ca());
+        sctx.set_verify(gev::net::TlsVerify::required);
+        client_ctx_trusting(anonymous);
+        client_ctx_trusting(known);
+        known.load_cert_chain(pki.cert("other.test"), pki.key("other.test"));
+        Pair p = tls_pair(known, sctx);
+        REQUIRE(shake(p).empty());
+        p.client.sendall("x");   // TLS 1.3: the server checks the client's certificate after the client is done
+        REQUIRE(p.server.recv_exactly(1) == "x");
+        REQUIRE(p.server.peer_subject() == "CN=other.test");
+        Pair q = tls_pair(anonymous, sctx);
+        std::string server_error = shake(q);
+        REQUIRE_THAT(server_error, Catch::Contains("peer did not return a certificate"));
+        REQUIRE_THROWS_AS(q.client.recv(10), SocketError);   // the server's alert arrives at the client's first read
     });
 }
