@@ -38,7 +38,7 @@ def make_pki(d):
 def check_client_against_server(bins, pki):
     port = free_port()
     server = Server([bins["tls_echo_server"], "--port", str(port), "--cert", pki["leaf.pem"], "--key",
-                     pki["leaf.key"], "--seconds", "8"], "listening on")
+                     pki["leaf.key"], "--seconds", "30"], "listening on")
     client = [bins["tls_client"], HOST, str(port), "--ca", pki["ca.pem"]]
     rc, out, err = run(client, b"hi\nhello world\n")
     lines = out.splitlines()
@@ -87,6 +87,7 @@ def check_client_against_server(bins, pki):
             pass
     rc, out, err = run(client, b"still there\n")
     expect(rc == 0 and out.splitlines()[-1] == "received: still there", "served after a garbage client", out + err)
+    server.p.send_signal(signal.SIGINT)   # done: stop it now (--seconds is the safety net)
     out = server.finish(timeout=15).decode()
     expect("handshake failures: 2\n" in out, "the wrong-CA client and the garbage one counted", out)
 
