@@ -1,5 +1,5 @@
 // net/net.hpp — gev::net in one include: sockets, addresses, the buffered reader,
-// select/poll, StreamServer and DatagramServer.
+// select/poll, StreamServer and DatagramServer, TLS.
 #pragma once
 
 #include "net/address.hpp"
@@ -9,3 +9,4 @@
 #include "net/select.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
+#include "net/tls.hpp"

@@ -14,7 +14,7 @@ bool Reader::fill() {
     buf_.resize(old + chunk_);
     std::size_t n = 0;
     try {
-        n = s_.recv(std::span<char>(buf_).subspan(old));
+        n = recv_(stream_, std::span<char>(buf_).subspan(old));
     } catch (...) {   // a Timeout or kill: keep what was buffered, drop the empty room
         buf_.resize(old);
         throw;
@@ -59,7 +59,7 @@ std::string Reader::read(std::size_t n) {
 
 std::string Reader::read_exactly(std::size_t n) {
     while (buffered().size() < n)
-        if (!fill()) throw IncompleteRead(take(buffered().size()), n, "read_exactly fd " + std::to_string(s_.fileno()));
+        if (!fill()) throw IncompleteRead(take(buffered().size()), n, "read_exactly fd " + std::to_string(fileno_(stream_)));
     return take(n);
 }
 

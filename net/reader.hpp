@@ -1,10 +1,13 @@
-// net/reader.hpp — a buffered reader over a Socket for line and delimiter protocols
+// net/reader.hpp — a buffered reader over a Socket (or any stream with Socket's
+// recv(std::span<char>) and fileno(), such as TlsSocket) for line and delimiter protocols
 // (Python's makefile().readline()). It never reads more than `max` bytes into one
 // result, so a peer that never sends the delimiter cannot make it grow without bound.
 #pragma once
 
 #include "net/socket.hpp"
 
+#include <concepts>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -12,7 +15,17 @@ namespace gev::net {
 
 class Reader {
 public:
-    explicit Reader(Socket& s, std::size_t chunk = 4096) : s_(s), chunk_(chunk) {}
+    // Reads from `s`, which must outlive the reader.
+    template <class Stream>
+        requires requires(Stream& s, std::span<char> b) {
+            { s.recv(b) } -> std::convertible_to<std::size_t>;
+            { s.fileno() } -> std::convertible_to<int>;
+        }
+    explicit Reader(Stream& s, std::size_t chunk = 4096)
+        : stream_(&s),
+          recv_([](void* p, std::span<char> b) { return static_cast<Stream*>(p)->recv(b); }),
+          fileno_([](const void* p) { return static_cast<const Stream*>(p)->fileno(); }),
+          chunk_(chunk) {}
 
     // Up to and including the next '\n'; shorter at end of stream ("" when nothing is
     // left), or exactly `max` bytes when no newline came within them.
@@ -30,7 +43,9 @@ private:
     bool fill();   // one recv; false at end of stream
     std::string take(std::size_t n);
 
-    Socket& s_;
+    void* stream_;
+    std::size_t (*recv_)(void*, std::span<char>);
+    int (*fileno_)(const void*);
     std::size_t chunk_;
     std::string buf_;
     std::size_t pos_ = 0;

@@ -167,6 +167,7 @@ void accept_loop(const std::shared_ptr<State>& st) {
 
 StreamServer::StreamServer(Address at, StreamHandler handler, ServerOptions options)
     : st_(std::make_shared<State>()) {
+    if (options.tls != nullptr) throw SocketError(EINVAL, "StreamServer: options.tls needs a handler taking a TlsSocket");
     st_->at = at;
     st_->handler = std::move(handler);
     st_->options = options;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "net/socket.hpp"
+#include "net/tls.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/greenlet.hpp"
 
@@ -22,6 +23,8 @@ class Group;
 namespace gev::net {
 
 using StreamHandler = std::function<void(Socket, Address)>;
+// A TLS server's handler gets the connection after a successful handshake.
+using TlsHandler = std::function<void(TlsSocket, Address)>;
 
 struct ServerOptions {
     int backlog = 1024;
@@ -40,6 +43,10 @@ struct ServerOptions {
     // outlive the server), on the accepting hub; while a Pool is full the acceptor
     // stops accepting until one of its members ends.
     Group* pool = nullptr;
+    // TLS (with a TlsHandler): each connection's fiber shakes hands first, within the
+    // context's handshake_timeout(); a failed handshake closes that connection quietly
+    // and counts in the context's handshake_failures(). The context outlives the server.
+    TlsContext* tls = nullptr;
 };
 
 class StreamServer {
@@ -48,6 +55,9 @@ public:
     StreamServer(Address at, StreamHandler handler, ServerOptions options = {});
     // Serves on a socket that is already listening.
     StreamServer(Socket listener, StreamHandler handler, ServerOptions options = {});
+    // TLS servers: options.tls is required (SocketError EINVAL without it).
+    StreamServer(Address at, TlsHandler handler, ServerOptions options);
+    StreamServer(Socket listener, TlsHandler handler, ServerOptions options);
     StreamServer(const StreamServer&) = delete;
     StreamServer& operator=(const StreamServer&) = delete;
     // Stops accepting and kills what is still running (stop(0)).

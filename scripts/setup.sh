@@ -10,7 +10,8 @@ GEV_PACKAGES=(meson ninja-build pkg-config g++ libboost-context-dev liburing-dev
               curl           # tests/examples/check_http_server.py drives the HTTP example with it
               node-llhttp    # llhttp's C sources, compiled into libgev (http/)
               redis-server   # the monkey tests drive hiredis against a real server
-              libdw-dev)     # libdw: spawn sites as file:line in fiber dumps (optional in meson)
+              libdw-dev      # libdw: spawn sites as file:line in fiber dumps (optional in meson)
+              libssl-dev openssl)   # TLS (net/tls*); the CLI makes the tests' certificates
 
 gev_install_packages() {
     local missing=() p
