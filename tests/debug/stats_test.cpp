@@ -91,7 +91,6 @@ TEST_CASE("stats counts switches and polls, and both only grow", "[debug][stats]
         CHECK(second.switches >= first.switches + 20);
         CHECK(second.polls > first.polls);
         CHECK(second.poll_ns > first.poll_ns);
-        CHECK(second.poll_ns >= 1'000'000 / 2);   // most of the 1 ms sleep was spent in the poller
     });
 }
 
@@ -113,14 +112,14 @@ TEST_CASE("stats shows the thread pool's workers and queued jobs", "[debug][stat
 
 TEST_CASE("stats gives one entry per hub, each filled in by its own hub", "[debug][stats][multi]") {
     gev::run([] {
-        gev::Event stop;
         auto sleeper = gev::spawn_on(1, [] { gev::sleep(10s); });
         auto other = gev::spawn_on(1, [] { gev::sleep(10s); });
-        // Wait until hub 1 has run both up to their sleep (bounded).
+        // Wait until hub 1 has run both up to their sleep and then waited in its poller
+        // (a hub that spins may first find our requests without polling); bounded.
         std::vector<gev::HubStats> all;
         for (int i = 0; i < 200; ++i) {
             all = gev::stats();
-            if (all.size() == 2 && all[1].parked_sleep == 2) break;
+            if (all.size() == 2 && all[1].parked_sleep == 2 && all[1].polls >= 1) break;
             gev::sleep(1ms);
         }
         REQUIRE(all.size() == 2);
