@@ -22,6 +22,7 @@
 #include "runtime/signal.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/stack_pool.hpp"
+#include "runtime/stats.hpp"
 #include "runtime/threadpool.hpp"
 #include "runtime/timeout.hpp"
 #include "sync/sync.hpp"

@@ -2,8 +2,9 @@
 // PUT /echo sends the request body back, GET /stream?n=K streams K lines (chunked),
 // anything else is 404. One fiber per connection; keep-alive, pipelining and
 // 100-continue come from the server. SIGINT/SIGTERM stop it gracefully (requests in
-// flight finish); SIGQUIT prints every fiber and goes on.
-// Run: build/examples/http_server --port 8080 [--threads N] [--host 0.0.0.0]
+// flight finish); SIGQUIT prints every fiber and goes on. --debug also serves
+// gev::http::debug_handler() under /debug/ (fibers, stats as JSON, monkey state).
+// Run: build/examples/http_server --port 8080 [--threads N] [--host 0.0.0.0] [--debug]
 //      then curl -s http://127.0.0.1:8080/  and  curl -s -d hi http://127.0.0.1:8080/echo
 #include "gev.hpp"
 #include "http/http.hpp"
@@ -42,19 +43,28 @@ int main(int argc, char** argv) {
     std::string host = "127.0.0.1";
     int port = 8080;
     unsigned threads = 1;
+    bool debug = false;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--port") && i + 1 < argc) port = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = static_cast<unsigned>(std::atoi(argv[++i]));
         else if (!std::strcmp(argv[i], "--host") && i + 1 < argc) host = argv[++i];
+        else if (!std::strcmp(argv[i], "--debug")) debug = true;
         else {
-            std::fprintf(stderr, "usage: %s --port P [--threads N] [--host H]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s --port P [--threads N] [--host H] [--debug]\n", argv[0]);
             return 2;
         }
     }
     return gev::run([&] {
         gev::http::Options opts;
         opts.net.threads = threads;   // a listener per hub (SO_REUSEPORT)
-        gev::http::Server server({host, static_cast<std::uint16_t>(port)}, handle, opts);
+        gev::http::Handler handler = handle;
+        if (debug) {
+            handler = [pages = gev::http::debug_handler("/debug/")](gev::http::Request& req, gev::http::Response& res) {
+                if (gev::http::is_debug_path(req.path(), "/debug/")) pages(req, res);
+                else handle(req, res);
+            };
+        }
+        gev::http::Server server({host, static_cast<std::uint16_t>(port)}, handler, opts);
         server.start();
         auto stop = [&server] { server.stop(std::chrono::seconds(5)); };
         auto on_int = gev::signal_handler(SIGINT, stop);

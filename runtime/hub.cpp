@@ -288,10 +288,7 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         sleeping_.store(true, std::memory_order_seq_cst);
         if (inbox_full_.load(std::memory_order_seq_cst)) timeout_ns = 0;
     }
-    if (!polled) {
-        NoPark guard(*this, "an IO completion");
-        poller_->poll(timeout_ns);
-    }
+    if (!polled) poll(timeout_ns);
     if (sleeping_.load(std::memory_order_relaxed)) {
         sleeping_.store(false, std::memory_order_relaxed);
         drain_inbox();
@@ -301,6 +298,19 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         fire_timers();
     }
     budget_ = ready_count_;
+}
+
+void Hub::poll(std::int64_t timeout_ns) noexcept {
+    NoPark guard(*this, "an IO completion");
+    std::int64_t start = clock_ns();
+    poller_->poll(timeout_ns);
+    ++polls_;
+    poll_ns_ += static_cast<std::uint64_t>(clock_ns() - start);
+}
+
+std::size_t Hub::inbox_depth() {
+    std::lock_guard lock(inbox_mu_);
+    return inbox_.size();
 }
 
 // Watches the inbox (and, now and then, the poller) for up to limit_ns; true as soon as
@@ -314,8 +324,7 @@ bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
 #endif
         if ((i & 127) == 0) {
             if (poller_->outstanding() != 0) {
-                NoPark guard(*this, "an IO completion");
-                poller_->poll(0);
+                poll(0);
                 if (ready_count_ > 0) return true;
             }
             if (clock_ns() >= end) return false;

@@ -112,6 +112,14 @@ public:
     void let_go() noexcept;
 
     Poller& poller() noexcept { return *poller_; }
+
+    // --- for gev::stats (owning thread; runtime/stats.cpp) ---
+    std::size_t ready_count() const noexcept { return ready_count_; }
+    std::size_t timers_armed() const noexcept { return timers_.size(); }
+    std::uint64_t polls() const noexcept { return polls_; }
+    std::uint64_t poll_ns() const noexcept { return poll_ns_; }
+    std::size_t inbox_depth();   // takes the inbox lock
+    const ThreadPool* started_threadpool() const noexcept { return pool_.get(); }
     // The hub's worker threads, started on first use.
     ThreadPool& threadpool();
     void report_failure(Fiber* f);
@@ -157,6 +165,7 @@ private:
     void fire_timers() noexcept;
     bool drain_inbox() noexcept;
     bool spin_for_work(std::int64_t limit_ns) noexcept;
+    void poll(std::int64_t timeout_ns) noexcept;   // the poller, counted for gev::stats
     void loop_until_dead(Fiber* main, std::int64_t stop_at);
     static void shutdown_here(void* hub, std::uint64_t);
     bool loop_done(const Fiber* main) const noexcept;
@@ -199,6 +208,8 @@ private:
     std::atomic<bool> stuck_{false};        // counted in runtime->stuck (guarded by runtime->stuck_mu)
     const char* no_park_ = nullptr;         // see NoPark
     std::atomic<std::uint64_t> switches_{0};   // see watch_word(); stored by the owning thread only
+    std::uint64_t polls_ = 0;                  // gev::stats reads these on the owning thread
+    std::uint64_t poll_ns_ = 0;
 };
 
 // The wording of describe_fibers, for fiber dumps (debug.cpp): "parked", "recv fd 7".

@@ -44,6 +44,16 @@ void ThreadPool::submit(Job* job) {
         cv_.notify_one();
 }
 
+std::size_t ThreadPool::queued() const {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+}
+
+std::size_t ThreadPool::threads() const {
+    std::lock_guard lock(mu_);
+    return threads_.size();
+}
+
 void ThreadPool::work() {
     std::unique_lock lock(mu_);
     for (;;) {

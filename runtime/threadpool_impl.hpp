@@ -28,10 +28,13 @@ public:
     ThreadPool& operator=(const ThreadPool&) = delete;
     ~ThreadPool();   // joins the workers (each finishes its job first)
     void submit(Job* job);
+    // For gev::stats: jobs waiting for a worker, and workers started.
+    std::size_t queued() const;
+    std::size_t threads() const;
 
 private:
     void work();
-    std::mutex mu_;
+    mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<Job*> queue_;
     std::vector<std::thread> threads_;

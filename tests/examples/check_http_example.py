@@ -3,8 +3,11 @@
 Python's http.client only (127.0.0.1): GET / (200, text/plain, "Hello, world!"), one
 connection reused for many requests, POST/PUT /echo with Content-Length and chunked
 bodies, GET /stream?n=K in chunked encoding, 404, HEAD, then a graceful stop on SIGTERM
-(and on SIGINT), with 1 and 2 hubs, and SIGQUIT's fiber dump. Usage: check_http_example.py BINARY"""
+(and on SIGINT), with 1 and 2 hubs, and SIGQUIT's fiber dump; with --debug (2 hubs) the
+debug page: /debug/stats valid JSON with one entry per hub, /debug/fibers the dump,
+/debug/monkey, and the contract unchanged beside it. Usage: check_http_example.py BINARY"""
 import http.client
+import json
 import os
 import signal
 import socket
@@ -27,9 +30,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(binary, threads):
+def start(binary, threads, extra=()):
     port = free_port()
-    p = subprocess.Popen([binary, "--port", str(port), "--threads", str(threads)],
+    p = subprocess.Popen([binary, "--port", str(port), "--threads", str(threads), *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -103,6 +106,44 @@ def check_sigquit(binary):
     expect(b"hub 0" in err, f"SIGQUIT printed the fibers: {err.decode()!r}")
 
 
+def get(c, path):
+    c.request("GET", path)
+    r = c.getresponse()
+    return r, r.read()
+
+
+def check_debug(binary):
+    p, port = start(binary, 2, ["--debug"])
+    try:
+        c = http.client.HTTPConnection(HOST, port, timeout=10)
+        r, body = get(c, "/debug/stats")
+        expect(r.status == 200 and r.getheader("Content-Type") == "application/json", f"/debug/stats -> {r.status}")
+        hubs = json.loads(body)["hubs"]
+        expect([h["hub"] for h in hubs] == [0, 1], f"one stats entry per hub: {body!r}")
+        expect(all(h["answered"] and h["fibers"] >= 1 and h["switches"] >= 1 for h in hubs), f"stats {hubs}")
+        r, body = get(c, "/debug/fibers")
+        expect(r.status == 200 and body.startswith(b"gev: fibers of 2 hubs, asked from hub "), f"/debug/fibers {body!r}")
+        expect(b"hub 0 (" in body and b"hub 1 (" in body, f"/debug/fibers lists both hubs: {body!r}")
+        r, body = get(c, "/debug/monkey")
+        expect(r.status == 200 and body.startswith(b"monkey: not loaded"), f"/debug/monkey {body!r}")
+        r, body = get(c, "/debug/")
+        expect(r.status == 200 and b'href="/debug/stats"' in body, f"/debug/ index {body!r}")
+        r, body = get(c, "/debug/nothing")
+        expect(r.status == 404, f"/debug/nothing -> {r.status}")
+        c.close()
+        check_contract(port)
+    except Exception:
+        p.kill()
+        raise
+    stop(p, signal.SIGTERM)
+    p, port = start(binary, 1)   # off by default
+    c = http.client.HTTPConnection(HOST, port, timeout=10)
+    r, body = get(c, "/debug/stats")
+    expect(r.status == 404, f"/debug/stats without --debug -> {r.status}")
+    c.close()
+    stop(p, signal.SIGTERM)
+
+
 def main():
     binary = sys.argv[1]
     for threads, sig in ((1, signal.SIGTERM), (2, signal.SIGINT)):
@@ -114,6 +155,7 @@ def main():
             raise
         stop(p, sig)
     check_sigquit(binary)
+    check_debug(binary)
 
 
 if __name__ == "__main__":
