@@ -1,17 +1,14 @@
 // runtime/stats.cpp — gev::stats(): each hub counts its own fibers and reads its own
-// counters on its own thread. The asking fiber fills in its hub's entry, posts a
-// reference-counted request to each other hub and parks until all have answered or
-// its patience ends; a late answer lands in the still-alive request and is dropped.
+// counters on its own thread (runtime/gather.hpp asks them all); a hub that does not
+// answer in time is reported with answered = false.
 #include "runtime/stats.hpp"
 
+#include "runtime/gather.hpp"
 #include "runtime/hub.hpp"
-#include "runtime/multi.hpp"
 #include "runtime/threadpool_impl.hpp"
 
-#include <condition_variable>
 #include <cstdio>
-#include <memory>
-#include <mutex>
+#include <optional>
 
 namespace gev {
 namespace detail {
@@ -65,60 +62,6 @@ HubStats measure(Hub& hub) {
     return s;
 }
 
-struct Request {
-    std::mutex mu;
-    std::condition_variable cv;     // for a caller on a hub's own loop
-    std::vector<HubStats> parts;    // by hub index
-    unsigned left = 0;
-    Fiber* waiter = nullptr;        // the parked caller, while it waits
-    std::uint64_t epoch = 0;
-};
-using RequestRef = std::shared_ptr<Request>;
-
-void answer(void* arg, std::uint64_t index) {
-    std::unique_ptr<RequestRef> ref(static_cast<RequestRef*>(arg));
-    Request& r = **ref;
-    HubStats s;
-    try {
-        s = measure(*Hub::current());
-    } catch (...) {
-        s = HubStats{};   // out of memory naming the poller: reported as not answered
-        s.hub = static_cast<unsigned>(index);
-    }
-    std::lock_guard lock(r.mu);
-    r.parts[index] = std::move(s);
-    if (--r.left != 0) return;
-    if (r.waiter != nullptr) Hub::wake(r.waiter, r.epoch);
-    r.cv.notify_all();
-}
-
-std::vector<Hub*> hubs_of(Hub& here) {
-    if (here.runtime == nullptr) return {&here};
-    std::lock_guard lock(here.runtime->mu);
-    return here.runtime->hubs;
-}
-
-void await_answers(Hub& hub, Request& r, std::chrono::milliseconds patience) {
-    Fiber* self = current_fiber();
-    bool in_fiber = self->hub == &hub && self->kind != FiberKind::root;
-    std::int64_t deadline = hub.deadline_after(patience);
-    auto until = std::chrono::steady_clock::now() + patience;
-    std::unique_lock lock(r.mu);
-    while (r.left > 0) {
-        if (!in_fiber) {
-            if (r.cv.wait_until(lock, until) == std::cv_status::timeout) break;
-            continue;
-        }
-        r.waiter = self;
-        r.epoch = self->epoch;
-        lock.unlock();
-        Wake w = hub.park(WaitReason{WaitKind::object, "gev::stats", &r}, deadline, false);
-        lock.lock();
-        if (w == Wake::timed_out) break;
-    }
-    r.waiter = nullptr;
-}
-
 void field(std::string& out, const char* name, std::uint64_t v) {
     out += ",\"";
     out += name;
@@ -132,22 +75,11 @@ std::vector<HubStats> stats(std::chrono::milliseconds patience) {
     using namespace detail;
     Hub& hub = Hub::require("gev::stats");
     std::vector<Hub*> hubs = hubs_of(hub);
-    auto req = std::make_shared<Request>();
-    req->parts.resize(hubs.size());
-    {
-        std::lock_guard lock(req->mu);
-        for (Hub* h : hubs)
-            if (h != nullptr && h != &hub) ++req->left;
-    }
-    for (std::size_t i = 0; i < hubs.size(); ++i)
-        if (hubs[i] != nullptr && hubs[i] != &hub) hubs[i]->post(answer, new RequestRef(req), i);
-    HubStats mine = measure(hub);
-    await_answers(hub, *req, patience);
-    std::lock_guard lock(req->mu);
-    std::vector<HubStats> out = req->parts;
-    for (std::size_t i = 0; i < out.size(); ++i) {
+    std::vector<std::optional<HubStats>> parts = gather_from_hubs(hub, hubs, &measure, "gev::stats", patience);
+    std::vector<HubStats> out(parts.size());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i]) out[i] = std::move(*parts[i]);   // else answered stays false
         out[i].hub = static_cast<unsigned>(i);
-        if (hubs[i] == &hub) out[i] = mine;
     }
     return out;
 }
