@@ -192,3 +192,27 @@ TEST_CASE("stop() closes an idle HTTPS keep-alive connection at once", "[http][h
         CHECK(srv->stats().open_connections == 0);
     });
 }
+
+TEST_CASE("a header block that stalls over HTTPS is answered 408 within header_timeout", "[http][https][timeout]") {
+    run([] {
+        TlsTestServer srv(hello);   // header_timeout 200 ms
+        Client c(srv);
+        c.s.sendall("GET / HTTP/1.1\r\nHost: h\r\n");   // never finished
+        CHECK(c.next().first == 408);
+        CHECK(srv->stats().timeouts == 1);
+        CHECK(srv->stats().requests == 0);
+    });
+}
+
+TEST_CASE("an idle HTTPS keep-alive connection is closed after idle_timeout", "[http][https][timeout]") {
+    run([] {
+        http::Options o = small_options();
+        o.idle_timeout = 100ms;
+        TlsTestServer srv(hello, o);
+        Client c(srv);
+        c.s.sendall("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        CHECK(c.next().first == 200);
+        CHECK(c.next().first == 0);   // the server ends the stream by itself
+        CHECK(srv->stats().timeouts == 1);
+    });
+}
