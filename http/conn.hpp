@@ -3,6 +3,7 @@
 // it pauses after each header block and each message, so pipelined requests are taken
 // one at a time; header fields are kept as offsets until the block is complete (the
 // buffer may grow), then handed out as views. An idle connection holds no buffers.
+// Over HTTPS the same loop reads and writes through a TlsSocket (conn_tls.cpp).
 #pragma once
 
 #include "http/server.hpp"
