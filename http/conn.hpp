@@ -3,6 +3,7 @@
 // it pauses after each header block and each message, so pipelined requests are taken
 // one at a time; header fields are kept as offsets until the block is complete (the
 // buffer may grow), then handed out as views. An idle connection holds no buffers.
+// Over HTTPS the same loop reads and writes through a TlsSocket (conn_tls.cpp).
 #pragma once
 
 #include "http/server.hpp"
@@ -64,6 +65,8 @@ public:
     enum Idle : int { busy, idle, closing };
 
     Conn(Server::State& st, net::Socket sock, net::Address peer);
+    // HTTPS: the socket after its handshake; the same loop over TLS records.
+    Conn(Server::State& st, net::TlsSocket sock, net::Address peer);
     ~Conn();
     void serve();
 
@@ -92,11 +95,14 @@ public:
 
 private:
     enum class Next { keep, close };
+    void init();
     // conn_read.cpp
     bool read_head();                       // false: the connection ends (quietly or after a reject)
     bool wait_request();                    // idle wait; false: closed, timed out or stopping
     int fill(std::int64_t deadline);        // recv more into in_; bytes, 0 at EOF, -errno
-    int recv_into(char* p, std::size_t n, std::int64_t deadline);
+    int recv_into(char* p, std::size_t n, std::int64_t deadline);   // plaintext (TLS or not)
+    int recv_raw(char* p, std::size_t n, std::int64_t deadline);    // the TCP stream
+    int fd() noexcept { return tls_on_ ? tls_.fileno() : sock_.fileno(); }
     int execute(std::size_t n);             // llhttp over in_[pos_, pos_+n); HPE_* result
     int head_checks();                      // status to reject with, or 0
     void build_request();
@@ -111,6 +117,10 @@ private:
     void flush();
     void send_all(std::string_view a, std::string_view b = {});
     void send_continue();
+    // conn_tls.cpp
+    int tls_recv(char* p, std::size_t n, std::int64_t deadline);
+    void tls_send(std::string_view a, std::string_view b);
+    bool tls_close_notify();
     // server.cpp
     Next handle_one();
     void run_handler(Response& res);
@@ -119,7 +129,9 @@ private:
     Server::State& st_;
     Conn* prev_ = nullptr;          // the server's list, under st_.mu
     Conn* next_ = nullptr;
-    net::Socket sock_;
+    net::Socket sock_;              // plain HTTP; empty over TLS
+    net::TlsSocket tls_;            // HTTPS (tls_on_)
+    bool tls_on_ = false;
     net::Address peer_;
     llhttp_t parser_;
     Buf in_, out_;

@@ -85,6 +85,17 @@ void Buf::release() noexcept {
 
 Conn::Conn(Server::State& st, net::Socket sock, net::Address peer)
     : st_(st), sock_(std::move(sock)), peer_(peer) {
+    init();
+}
+
+Conn::Conn(Server::State& st, net::TlsSocket sock, net::Address peer)
+    : st_(st), tls_(std::move(sock)), tls_on_(true), peer_(peer) {
+    // A send stalls at most idle_timeout per wait, as sendmsg's deadline does in plain HTTP.
+    tls_.set_timeout(st_.options.idle_timeout);
+    init();
+}
+
+void Conn::init() {
     llhttp_init(&parser_, HTTP_REQUEST, &settings());
     parser_.data = this;
     req_.conn_ = this;
@@ -108,13 +119,18 @@ Conn::~Conn() {
 
 void Conn::close_if_idle() noexcept {
     int expected = idle;
-    if (idle_.compare_exchange_strong(expected, closing)) ::shutdown(sock_.fileno(), SHUT_RDWR);
+    if (idle_.compare_exchange_strong(expected, closing)) ::shutdown(fd(), SHUT_RDWR);
 }
 
 int Conn::recv_into(char* p, std::size_t n, std::int64_t deadline) {
+    if (tls_on_) return tls_recv(p, n, deadline);
+    return recv_raw(p, n, deadline);
+}
+
+int Conn::recv_raw(char* p, std::size_t n, std::int64_t deadline) {
     gev::detail::IoOp op;
     op.kind = gev::detail::IoKind::recv;
-    op.fd = sock_.fileno();
+    op.fd = fd();   // TLS: only the lingering close reads the raw stream
     op.buf = p;
     op.len = n;
     int r = gev::detail::Hub::require("gev::http").poller().io(op, deadline);

@@ -29,6 +29,7 @@ void append_number(Buf& b, std::uint64_t v, int base = 10) {
 }  // namespace
 
 void Conn::send_all(std::string_view a, std::string_view b) {
+    if (tls_on_) return tls_send(a, b);
     iovec iov[2];
     int n = 0;
     for (std::string_view s : {a, b})
@@ -223,14 +224,15 @@ void Conn::reject(int status) {
 // answer before the client reads it: end our side, then read away what still comes
 // (bounded in bytes and time) before the socket closes.
 void Conn::linger_close() {
-    if (peer_closed_ || !sock_) return;
-    if (::shutdown(sock_.fileno(), SHUT_WR) != 0) return;
+    if (peer_closed_ || (tls_on_ ? !tls_ : !sock_)) return;
+    if (tls_on_ && !tls_close_notify()) return;
+    if (::shutdown(fd(), SHUT_WR) != 0) return;
     gev::detail::Hub* hub = gev::detail::Hub::current();
     if (hub == nullptr) return;
     std::int64_t deadline = hub->deadline_after(std::chrono::milliseconds(500));
     char scratch[4096];
     for (std::size_t total = 0; total < (256u << 10);) {
-        int r = recv_into(scratch, sizeof scratch, deadline);
+        int r = recv_raw(scratch, sizeof scratch, deadline);   // TLS: records are dropped unread
         if (r <= 0) return;
         total += static_cast<std::size_t>(r);
     }

@@ -84,6 +84,16 @@ Conn::Next Conn::handle_one() {
 Server::Server(net::Address at, Handler handler, Options options) : st_(std::make_shared<State>()) {
     st_->options = std::move(options);
     st_->handler = std::move(handler);
+    if (st_->options.net.tls != nullptr) {   // HTTPS: StreamServer shakes hands first
+        net_ = std::make_unique<net::StreamServer>(
+            at,
+            net::TlsHandler([st = st_](net::TlsSocket sock, net::Address peer) {
+                detail::Conn c(*st, std::move(sock), peer);
+                c.serve();
+            }),
+            st_->options.net);
+        return;
+    }
     net_ = std::make_unique<net::StreamServer>(
         at,
         [st = st_](net::Socket sock, net::Address peer) {

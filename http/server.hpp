@@ -39,7 +39,9 @@ struct Options {
     // The handler with its body reads and response writes: 503 if nothing was sent
     // yet, else the connection is closed.
     MaybeDuration request_timeout = forever;
-    net::ServerOptions net{};                   // hubs, pool, connection limit, backlog
+    // hubs, pool, connection limit, backlog; net.tls = &ctx serves HTTPS (handshake in
+    // each connection's fiber within ctx's handshake timeout; give ctx ALPN "http/1.1").
+    net::ServerOptions net{};
     std::function<void(const AccessRecord&)> access_log{};   // runs on the connection's fiber
 };
 

@@ -45,8 +45,13 @@ def start(binary, threads, extra=()):
     expect(False, "the server did not start listening")
 
 
-def check_contract(port):
-    c = http.client.HTTPConnection(HOST, port, timeout=10)
+def plain_connection(port):
+    return http.client.HTTPConnection(HOST, port, timeout=10)
+
+
+# `connect` makes the client connection (check_https_example.py passes an HTTPS one).
+def check_contract(port, connect=plain_connection):
+    c = connect(port)
     c.request("GET", "/")
     r = c.getresponse()
     body = r.read()
