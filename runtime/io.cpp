@@ -70,6 +70,8 @@ int io_try(IoOp& op) noexcept {
 }
 
 FdState& FdTable::at(int fd) {
+    // A wait on a closed handle's fd (-1) is a bug in gev's own IO layer, never the user's.
+    if (fd < 0) die("a wait on fd " + std::to_string(fd) + " (a closed or detached handle)");
     if (static_cast<std::size_t>(fd) >= v_.size()) v_.resize(static_cast<std::size_t>(fd) + 1 + fd / 2);
     if (!v_[fd]) v_[fd] = std::make_unique<FdState>();
     return *v_[fd];
