@@ -1,6 +1,7 @@
 // tests/sync/condition_test.cpp — Condition over Lock and RLock: notify(n) and
 // notify_all in FIFO order, wait's timeout, wait_for, ownership errors, a notified
-// waiter killed before it runs, a kill raised with the lock held, LoopExit, two hubs.
+// waiter killed before it runs, a kill raised with the lock held, a shielded waiter,
+// LoopExit, two hubs.
 #include "support.hpp"
 
 #include <atomic>
@@ -257,4 +258,43 @@ TEST_CASE("a producer on hub 1 and a consumer on hub 0 share a Condition", "[syn
         producer.get();
     }, o);
     REQUIRE(sum == static_cast<long>(n) * (n + 1) / 2);
+}
+
+TEST_CASE("a shielded waiter notified while a kill is pending keeps its notification", "[sync][condition][shield]") {
+    std::vector<std::string> log;
+    gev::testing::run([&] {
+        gev::Lock lock;
+        gev::Condition cond(lock);
+        auto a = gev::spawn([&] {
+            {
+                gev::Shield shield;
+                std::scoped_lock hold(cond);
+                log.push_back(cond.wait() ? "a notified" : "a not notified");
+            }
+            gev::sleep(0ns);   // the pending kill is raised here, after the shield
+            log.push_back("a went on");
+        });
+        auto c = gev::spawn([&] {
+            std::scoped_lock hold(cond);
+            cond.wait();
+            log.push_back("c notified");
+        });
+        gev::sleep(0ns);   // both wait, a first
+        a.kill(gev::KillOptions{.block = false});
+        gev::sleep(1ms);
+        {
+            std::scoped_lock hold(cond);
+            cond.notify(1);
+        }
+        a.join();
+        gev::sleep(1ms);
+        // Before the fix a's wait also passed the notification on to c.
+        REQUIRE(log == std::vector<std::string>{"a notified"});
+        {
+            std::scoped_lock hold(cond);
+            cond.notify(1);
+        }
+        c.join();
+        REQUIRE(log == std::vector<std::string>{"a notified", "c notified"});
+    });
 }
