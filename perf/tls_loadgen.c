@@ -126,6 +126,14 @@ static int recv_msg(struct conn* c, size_t size) {
     }
 }
 
+/* Records whether the message still waits for room, and has epoll watch for what comes next. */
+static void sent(int ep, struct conn* c, int want_write) {
+    if (want_write == c->want_write) return;
+    c->want_write = want_write;
+    struct epoll_event ev = {.events = want_write ? EPOLLOUT : EPOLLIN, .data.ptr = c};
+    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
 static void echo(SSL_CTX* ctx, const struct opts* o) {
     int ep = epoll_create1(0);
     struct conn* cs = calloc((size_t)o->conns, sizeof *cs);
@@ -136,7 +144,7 @@ static void echo(SSL_CTX* ctx, const struct opts* o) {
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
         fill(c, o->size);
-        c->want_write = send_msg(c, o->size);
+        sent(ep, c, send_msg(c, o->size));
     }
     size_t cap = 1 << 20, count = 0;
     double* lat = malloc(cap * sizeof *lat);
@@ -148,7 +156,7 @@ static void echo(SSL_CTX* ctx, const struct opts* o) {
         for (int i = 0; i < n; ++i) {
             struct conn* c = evs[i].data.ptr;
             if (c->want_write) {
-                c->want_write = send_msg(c, o->size);
+                sent(ep, c, send_msg(c, o->size));
                 continue;
             }
             if (!recv_msg(c, o->size)) continue;
@@ -157,7 +165,7 @@ static void echo(SSL_CTX* ctx, const struct opts* o) {
             lat[count++] = (t - c->started) * 1e6;
             c->seq++;
             fill(c, o->size);
-            c->want_write = send_msg(c, o->size);
+            sent(ep, c, send_msg(c, o->size));
         }
     }
     double cpu = server_cpu(o->pid) - (cpu0 < 0 ? 0 : cpu0);
