@@ -151,3 +151,33 @@ HTTP_GOALS = [
 # (gev column, reference column or None, limit, text) on KiB per idle connection.
 HTTP_IDLE_GOALS = [("gev_uring", None, 8.0, "≤ 8 KiB per idle connection"),
                    ("gev_uring", "nginx", 2.0, "≤ 2× nginx's per idle connection")]
+
+# TLS (perf/tls_bench.py, issue 13 §5): three tables, each with its reference column.
+# echo: perf/tls_loadgen's N connections × S bytes, one message in flight each; https:
+# wrk against GET / over TLS; handshake: perf/tls_loadgen's fresh TLS 1.3 handshakes, one
+# at a time, each with one small request. Sizes per mode; the load is "connections x size".
+TLS_COLUMNS = [("c_floor", "C epoll + OpenSSL"), ("nginx", "nginx"), ("gev_epoll", "gev epoll"),
+               ("gev_uring", "gev io_uring"), ("gev_http_uring", "gev http_server io_uring"),
+               ("go", "Go crypto/tls")]
+TLS_TABLES = [   # (key, title, reference column, metrics)
+    ("echo", "TLS 1.3 echo, {echo} (connections × bytes), keep-alive, one message in flight per connection "
+     "(perf/tls_loadgen)", "c_floor",
+     [("server_cpu_ns_per_rt", "server CPU ns/round trip"), ("rps", "round trips/s"), ("p50_us", "p50 µs"),
+      ("p99_us", "p99 µs")]),
+    ("https", "HTTPS keep-alive GET / (13-byte body), {https} connections, TLS 1.3 (wrk -t1)", "nginx",
+     [("server_cpu_ns_per_req", "server CPU ns/request"), ("rps", "requests/s"), ("p50_us", "p50 µs"),
+      ("p99_us", "p99 µs")]),
+    ("handshake", "New TLS 1.3 handshakes (ECDHE + ECDSA P-256, no resumption), one at a time, each with one "
+     "request: 64 B echoed, or GET / with Connection: close for the HTTP servers (perf/tls_loadgen)", "nginx",
+     [("server_cpu_ns_per_handshake", "server CPU µs/handshake"), ("hps", "handshakes/s")]),
+]
+TLS_SIZES = {"full": {"echo": "100x64", "https": 100}, "quick": {"echo": "100x64", "https": 100},
+             "smoke": {"echo": "4x64", "https": 4}}
+TLS_SECONDS = {"full": 3, "quick": 2, "smoke": 1}   # wrk takes whole seconds
+# (table, metric, gev column, reference column, limit, text)
+TLS_GOALS = [
+    ("echo", "server_cpu_ns_per_rt", "gev_uring", "c_floor", 1.1, "TLS echo CPU/round trip ≤ 1.1× the C floor"),
+    ("https", "server_cpu_ns_per_req", "gev_uring", "nginx", 1.0, "HTTPS CPU/request ≤ 1.0× nginx"),
+    ("handshake", "server_cpu_ns_per_handshake", "gev_http_uring", "nginx", 1.1,
+     "CPU per new handshake ≤ 1.1× nginx (gev's http_server, same request as nginx)"),
+]

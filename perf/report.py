@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """perf/report.py — turns perf/suite.py's samples into the Markdown results file (micro
-table, echo tables, the HTTP section from perf/http_report.py, goal checks, callgrind
-counts, conditions) and the chart (perf/results/chart.png via gnuplot, else matplotlib
-when importable). Every cell is the median of the interleaved rounds with min–max;
-ratios are of medians.
+table, echo tables, the HTTP section from perf/http_report.py, the TLS section from
+perf/tls_report.py, goal checks, callgrind counts, conditions) and the chart
+(perf/results/chart.png via gnuplot, else matplotlib when importable). Every cell is
+the median of the interleaved rounds with min–max; ratios are of medians.
 Run: perf/report.py RESULTS.json [--chart perf/results/chart.png] (re-renders a run)."""
 import argparse
 import os
@@ -14,6 +14,7 @@ import tempfile
 
 import catalog
 import http_report
+import tls_report
 
 
 def med(xs):
@@ -134,6 +135,7 @@ def write(res, md_path, chart_path):
     c = res["conditions"]
     missed = []
     micro, echo, http = micro_lines(res, missed), echo_lines(res, missed), http_report.lines(res, missed)
+    tls = tls_report.lines(res, missed)
     chart = chart_file(res, chart_path)
     lines = [f"# gev performance — {c['date']}", "",
              f"Machine: {c['machine']}. Mode `{c['mode']}`: {c['rounds']} interleaved round(s), sizes × {c['scale']}, "
@@ -164,7 +166,7 @@ def write(res, md_path, chart_path):
                   "shares core 1 with the load generator. Every server reads 1 KiB per recv "
                   "(examples/echo_server's buffer, as the seed's), so a 4096 B message costs each of "
                   "them four reads and four writes.", ""] + echo + [""]
-    lines += http
+    lines += http + tls
     cg = callgrind_lines(res)
     if cg:
         lines += ["## callgrind: instructions per operation (exact)", "",

@@ -2,11 +2,12 @@
 """perf/suite.py — the side-by-side run behind perf/run: every row of perf/catalog.py for
 gev and each peer that is available, interleaved (round 1: A B C, round 2: B C A, ...),
 then the echo configurations the same way, then the HTTP table (perf/http_bench.py),
-then callgrind instruction counts; writes
+then the TLS tables (perf/tls_bench.py), then callgrind instruction counts; writes
 the raw samples as JSON and hands them to perf/report.py. perf/run builds everything and
 calls this; call it directly only to re-run against a build that is already there.
 Run: perf/suite.py --build build-perf --mode full|quick|smoke [--rounds N] [--out DIR]
-                   [--go PATH] [--go-http PATH] [--gevent-python PATH] [--skip echo,http,callgrind]
+                   [--go PATH] [--go-http PATH] [--go-tls PATH] [--gevent-python PATH]
+                   [--skip micro,echo,http,tls,callgrind]
                    [--note TEXT]"""
 import argparse
 import datetime
@@ -21,6 +22,7 @@ import time
 import catalog
 import echo_bench
 import http_bench
+import tls_bench
 import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -130,6 +132,10 @@ def run_http(a, mode, res):
                    catalog.HTTP_SECONDS[a.mode], a.go_http, a.gevent_python, res, log)
 
 
+def run_tls(a, mode, res):
+    tls_bench.run(a.build, a.mode, mode["rounds"], a.go_tls, res, log)
+
+
 def callgrind_ir(progs, prog, bench, scale):
     argv, env = command(progs, prog, bench, scale)
     env["GEV_POLLER"] = "epoll"   # valgrind need not know io_uring's system calls
@@ -177,7 +183,7 @@ def conditions(a, mode):
         "micro_warmup": mode["micro_warmup"],
         "gev": sh(f"git -C {ROOT} rev-parse --short HEAD") + dirty,
         "compiler": sh("c++ --version | head -1"),
-        "go": sh("go version") if a.go or a.go_http else "",
+        "go": sh("go version") if a.go or a.go_http or a.go_tls else "",
         "gevent": sh(f"{a.gevent_python} -c 'import gevent,sys; print(gevent.__version__, sys.version.split()[0])'")
         if a.gevent_python else "",
         "boost": sh("dpkg-query -W -f='${Version}' libboost-fiber-dev 2>/dev/null"),
@@ -200,8 +206,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results"))
     ap.add_argument("--go")
     ap.add_argument("--go-http")
+    ap.add_argument("--go-tls")
     ap.add_argument("--gevent-python")
-    ap.add_argument("--skip", default="", help="comma-separated: micro,echo,http,callgrind")
+    ap.add_argument("--skip", default="", help="comma-separated: micro,echo,http,tls,callgrind")
     ap.add_argument("--timeout", type=int, default=300, help="seconds for one benchmark process")
     ap.add_argument("--note", action="append", default=[])
     a = ap.parse_args()
@@ -209,7 +216,7 @@ def main():
     if a.rounds:
         mode["rounds"] = a.rounds
     progs = programs(a)
-    res = {"conditions": conditions(a, mode), "micro": {}, "echo": {}, "http": {}, "http_idle": {}, "callgrind": {},
+    res = {"conditions": conditions(a, mode), "micro": {}, "echo": {}, "http": {}, "http_idle": {}, "tls": {}, "callgrind": {},
            "failures": []}
     skip = set(filter(None, a.skip.split(",")))
     if "micro" not in skip:
@@ -218,6 +225,8 @@ def main():
         run_echo(a, mode, res)
     if "http" not in skip:
         run_http(a, mode, res)
+    if "tls" not in skip:
+        run_tls(a, mode, res)
     if "callgrind" not in skip:
         run_callgrind(a, progs, res)
     res["conditions"]["load_after"] = open("/proc/loadavg").read().split()[:3]
