@@ -2,8 +2,9 @@
 // options.tls hands each connection to the handler after its handshake (done in the
 // connection's own fiber, bounded by a handshake timeout); a failed handshake ends
 // only that connection. It offers ALPN "gev-echo". SIGINT/SIGTERM stop it gracefully.
-// Run: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+// Run: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes
 //        -keyout key.pem -out cert.pem -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost
+//      (one command line),
 //      build/examples/tls_echo_server --port 8443 --cert cert.pem --key key.pem [--seconds S] [--quiet]
 //      then build/examples/tls_client localhost 8443 --ca cert.pem, or
 //      openssl s_client -connect localhost:8443 -CAfile cert.pem
