@@ -185,4 +185,13 @@ private:
 TlsSocket tls_connect(std::string_view host, std::uint16_t port, TlsContext& ctx,
                       MaybeDuration timeout = forever);
 
+// The same, spelled as create_connection with options:
+// `create_connection("example.org", 443, {.tls = &ctx, .timeout = 5s})`.
+struct TlsConnectOptions {
+    TlsContext* tls = nullptr;        // required: a client context
+    MaybeDuration timeout = forever;  // as tls_connect's
+};
+// Throws std::system_error (EINVAL) when options.tls is null, else as tls_connect.
+TlsSocket create_connection(std::string_view host, std::uint16_t port, const TlsConnectOptions& options);
+
 }  // namespace gev::net

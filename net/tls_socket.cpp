@@ -18,6 +18,7 @@
 
 #include <cerrno>
 #include <mutex>
+#include <system_error>
 
 namespace gev::net {
 
@@ -344,6 +345,12 @@ TlsSocket tls_connect(std::string_view host, std::uint16_t port, TlsContext& ctx
         throw SocketTimeout("tls handshake " + std::string(host) + ":" + std::to_string(port) + ": timed out");
     }
     return t;
+}
+
+TlsSocket create_connection(std::string_view host, std::uint16_t port, const TlsConnectOptions& options) {
+    if (options.tls == nullptr)
+        throw std::system_error(EINVAL, std::generic_category(), "create_connection: options.tls is null");
+    return tls_connect(host, port, *options.tls, options.timeout);
 }
 
 }  // namespace gev::net

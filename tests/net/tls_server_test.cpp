@@ -78,6 +78,24 @@ TEST_CASE("a TLS StreamServer echoes to tls_connect clients", "[net][tls][server
     });
 }
 
+TEST_CASE("create_connection with options.tls connects and shakes hands like tls_connect", "[net][tls][server]") {
+    TestPki::get();
+    run([] {
+        TlsContext sctx(TlsRole::server), cctx(TlsRole::client);
+        server_ctx_for(sctx);
+        client_ctx_trusting(cctx);
+        ServerOptions o;
+        o.tls = &sctx;
+        StreamServer server(kAnyPort, tls_echo, o);
+        server.start();
+        TlsSocket t = gev::net::create_connection("localhost", server.address().port(), {.tls = &cctx, .timeout = 5s});
+        REQUIRE(round_trip(t, "options") == "options");
+        REQUIRE_THROWS_WITH(gev::net::create_connection("localhost", server.address().port(), gev::net::TlsConnectOptions{}),
+                            Catch::Contains("options.tls is null"));
+        server.stop();
+    });
+}
+
 TEST_CASE("a plain handler with options.tls is refused", "[net][tls][server]") {
     TlsContext sctx(TlsRole::server);
     ServerOptions o;
