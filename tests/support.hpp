@@ -9,8 +9,10 @@
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +60,24 @@ inline RunOptions hubs(unsigned n) {
     o.threads = n;
     return o;
 }
+
+// Sets an environment variable for one scope (no hub threads run while it changes).
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+        ::setenv(name, value, 1);
+    }
+    ~ScopedEnv() {
+        if (had_) ::setenv(name_, old_.c_str(), 1);
+        else ::unsetenv(name_);
+    }
+
+private:
+    const char* name_;
+    std::string old_;
+    bool had_ = false;
+};
 
 // Open fds of this process (the directory's own fd is counted every time, so
 // counts compare).

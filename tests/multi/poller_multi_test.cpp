@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+using gev::testing::ScopedEnv;
 using namespace std::chrono_literals;
 using gev::net::Socket;
 
@@ -122,24 +123,6 @@ TEST_CASE("waiting on a socket's fd from a hub other than the one holding it abo
 }
 
 namespace {
-
-// Sets an environment variable for one scope (no hub threads run while it changes).
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-        ::setenv(name, value, 1);
-    }
-    ~ScopedEnv() {
-        if (had_) ::setenv(name_, old_.c_str(), 1);
-        else ::unsetenv(name_);
-    }
-
-private:
-    const char* name_;
-    std::string old_;
-    bool had_ = false;
-};
 
 // `clients` socket-pair echoes on the calling hub, each `rounds` messages; how many
 // came back intact.

@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 
+using gev::testing::ScopedEnv;
 using namespace std::chrono_literals;
 using gev::net::Socket;
 
@@ -44,24 +45,6 @@ std::pair<Socket, Socket> socket_pair() {
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, p) == 0);
     return {Socket::adopt(p[0]), Socket::adopt(p[1])};
 }
-
-// Sets an environment variable for one scope (no hub threads run while it changes).
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-        ::setenv(name, value, 1);
-    }
-    ~ScopedEnv() {
-        if (had_) ::setenv(name_, old_.c_str(), 1);
-        else ::unsetenv(name_);
-    }
-
-private:
-    const char* name_;
-    std::string old_;
-    bool had_ = false;
-};
 
 // Echoes everything it receives until the peer closes.
 void echo(Socket s) {
