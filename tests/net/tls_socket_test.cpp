@@ -3,6 +3,9 @@
 // concurrent recv and send from two fibers, and kill/Timeout at the park points.
 #include "tls_support.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <array>
 
 using namespace std::chrono_literals;
@@ -66,6 +69,34 @@ TEST_CASE("a TLS 1.3 handshake verifies the server and echoes data both ways", "
         REQUIRE(p.server.recv_exactly(14) == "hello over tls");
         p.server.sendall("and back");
         REQUIRE(p.client.recv_exactly(8) == "and back");
+    });
+}
+
+TEST_CASE("an OpenSSL error another fiber left on the thread's queue fails no TLS call", "[net][tls]") {
+    TestPki::get();
+    run([] {
+        TlsContext sctx(TlsRole::server), cctx(TlsRole::client);
+        server_ctx_for(sctx);
+        client_ctx_trusting(cctx);
+        Pair p = tls_pair(cctx, sctx);
+        ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);   // stale, before the handshake
+        REQUIRE(shake(p).empty());
+        std::string got;
+        ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);   // left by unrelated code on this thread
+        auto reader = gev::spawn([&] { got = p.server.recv_exactly(5); });
+        gev::sleep(0ms);                            // SSL_read finds nothing and parks
+        REQUIRE_FALSE(reader.ready());
+        ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+        p.client.sendall("fresh");
+        reader.join();
+        REQUIRE(got == "fresh");
+        ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+        auto writer = gev::spawn([&] {
+            gev::sleep(1ms);
+            p.server.sendall("back");
+        });
+        REQUIRE(p.client.recv_exactly(4) == "back");   // SSL_read parked first here too
+        writer.join();
     });
 }
 
