@@ -52,7 +52,7 @@ MICRO = [
         ref="boost_context", goal=Goal("ratio", 1.2, "≤ 1.2× raw loop")),
     Row("yield", "yield: 2 fibers sleep(0) / Gosched / yield", "ns/yield", _std("yield"), ref="go",
         goal=Goal("abs", 15, "≤ 15 ns", vs_ref=15 / 62)),
-    Row("spawn_join", "spawn + join (1M spawned, then joined)", "ns/fiber", _std("spawn_join"), ref="go",
+    Row("spawn_join", "spawn + join (100k spawned and alive, then joined)", "ns/fiber", _std("spawn_join"), ref="go",
         goal=Goal("abs", 230, "≤ 230 ns", vs_ref=230 / 930)),
     Row("skynet", "skynet 1M leaves", "ns/leaf", _std("skynet_1m"), ref="go",
         goal=Goal("abs", 450, "≤ 450 ms in all (450 ns/leaf)", vs_ref=450 / 1120)),

@@ -264,7 +264,7 @@ int main(int argc, char** argv) {
     bench("switch_raw", sw, [&] { return switch_raw(sw); });
     std::size_t y = scaled(5'000'000);
     bench("yield", y, [&] { return yield(y); });
-    std::size_t sj = scaled(1'000'000);
+    std::size_t sj = scaled(100'000);   // alive at once, as in every peer's spawn_join
     bench("spawn_join", sj, [&] { return spawn_join(sj); });
     std::size_t leaves = 1;
     while (leaves * 10 <= scaled(1'000'000)) leaves *= 10;

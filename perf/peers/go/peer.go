@@ -216,7 +216,7 @@ func micro(only string, warmup int) {
 		run  func(n int) float64
 	}{
 		{"yield", scaled(5000000), yield},
-		{"spawn_join", scaled(1000000), spawnJoin},
+		{"spawn_join", scaled(100000), spawnJoin},
 		{"skynet_1m", leaves, skynetBench},
 		{"sleep_100k", scaled(100000), sleepMany},
 		{"chan_pingpong", scaled(2000000), chanPingPong},
