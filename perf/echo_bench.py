@@ -78,12 +78,22 @@ def servers(build, go_peer=None, gevent_python=None):
     return out
 
 
-def one(build, name, server, conns, size, seconds, warmup=0.3):
-    """One load run against a fresh server; returns loadgen's key=value figures or None."""
+def parse_cfg(cfg):
+    """"100x64" -> (100, 64, False); "100x64+hog": the same with a CPU hog on core 0."""
+    base, _, extra = cfg.partition("+")
+    conns, size = map(int, base.split("x"))
+    return conns, size, extra == "hog"
+
+
+def one(build, name, server, conns, size, seconds, warmup=0.3, hog=False):
+    """One load run against a fresh server; returns loadgen's key=value figures or None.
+    hog: a busy loop shares core 0 with the server meanwhile, as other processes would
+    (the tail under competition, issue 14)."""
     port = free_port()
     env = dict(os.environ, **server.env)
     srv = subprocess.Popen(["taskset", "-c", server.cpus] + server.argv(port), env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spin = subprocess.Popen(["taskset", "-c", "0", "sh", "-c", "while :; do :; done"]) if hog else None
     try:
         wait_listening(port, srv)
         load = subprocess.run([os.path.join(build, "perf", "loadgen"), "--port", str(port), "--connections",
@@ -94,8 +104,10 @@ def one(build, name, server, conns, size, seconds, warmup=0.3):
         print(f"  echo {name} {conns}x{size}: FAILED {e}", file=sys.stderr)
         return None
     finally:
-        srv.kill()
-        srv.wait()
+        for p in (spin, srv):
+            if p:
+                p.kill()
+                p.wait()
     line = load.stdout.strip()
     kv = dict(re.findall(r"(\w+)=([\d.]+)", line))
     if load.returncode != 0 or not kv:
@@ -109,15 +121,15 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=2.0)
-    ap.add_argument("--configs", default="100x64,100x4096,1000x64,1x64")
+    ap.add_argument("--configs", default="100x64,100x4096,1000x64,1x64,100x64+hog")
     a = ap.parse_args()
     srvs = servers(a.build, os.environ.get("GO_PEER"), os.environ.get("GEVENT_PYTHON"))
     for cfg in a.configs.split(","):
-        conns, size = map(int, cfg.split("x"))
+        conns, size, hog = parse_cfg(cfg)
         samples = {n: [] for n, s in srvs.items() if s.takes(conns)}
         for _ in range(a.rounds):
             for n in samples:   # interleaved: A B C A B C
-                r = one(a.build, n, srvs[n], conns, size, a.seconds)
+                r = one(a.build, n, srvs[n], conns, size, a.seconds, hog=hog)
                 if r:
                     samples[n].append(r)
         floor = samples.get("c_epoll")

@@ -112,12 +112,12 @@ def run_micro(a, mode, progs, res):
 def run_echo(a, mode, res):
     srvs = echo_bench.servers(a.build, a.go, a.gevent_python)
     for cfg in catalog.ECHO_CONFIGS[a.mode]:
-        conns, size = map(int, cfg.split("x"))
+        conns, size, hog = echo_bench.parse_cfg(cfg)
         names = [n for n, s in srvs.items() if s.takes(conns) or a.mode == "smoke"]
         for rnd in range(mode["rounds"]):
             k = rnd % len(names)
             for name in names[k:] + names[:k]:
-                r = echo_bench.one(a.build, name, srvs[name], conns, size, mode["seconds"], mode["warmup"])
+                r = echo_bench.one(a.build, name, srvs[name], conns, size, mode["seconds"], mode["warmup"], hog)
                 if not r:
                     res["failures"].append(f"echo {cfg}: {name}")
                 else:
