@@ -4,14 +4,13 @@
 // a managed fd loops "try, wait, retry" (emulate.hpp), parking only the fiber on a
 // hub, blocking the thread elsewhere. MSG_DONTWAIT always means the real call.
 #include "monkey/emulate.hpp"
+#include "monkey/iov.hpp"
 #include "monkey/original.hpp"
 #include "monkey/probe.hpp"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#include <vector>
 
 using gev::monkey::Patch;
 namespace md = gev::monkey::detail;
@@ -20,38 +19,6 @@ namespace orig = gev::monkey::original;
 extern "C" [[noreturn]] void __chk_fail(void);
 
 namespace {
-
-// A private copy of an iovec array whose front moves past what was transferred.
-class IovCursor {
-public:
-    IovCursor(const iovec* v, int n) : v_(v, v + (n > 0 ? n : 0)) {}
-    // Moves to byte `done` of the original sequence (monotonic).
-    void seek(std::size_t done) {
-        std::size_t step = done - at_;
-        at_ = done;
-        while (step > 0 && first_ < v_.size()) {
-            iovec& f = v_[first_];
-            std::size_t take = step < f.iov_len ? step : f.iov_len;
-            f.iov_base = static_cast<char*>(f.iov_base) + take;
-            f.iov_len -= take;
-            step -= take;
-            if (f.iov_len == 0) ++first_;
-        }
-    }
-    iovec* data() { return v_.data() + first_; }
-    int count() const { return static_cast<int>(v_.size() - first_); }
-
-private:
-    std::vector<iovec> v_;
-    std::size_t first_ = 0;
-    std::size_t at_ = 0;
-};
-
-std::size_t iov_total(const iovec* v, int n) {
-    std::size_t t = 0;
-    for (int i = 0; i < n; ++i) t += v[i].iov_len;
-    return t;
-}
 
 // The fd as a hooked call on it sees it: hub (nullptr: block the thread) and view.
 struct Target {
@@ -68,9 +35,9 @@ Target target(int fd) noexcept {
 template <class Call>
 ssize_t msg_loop(const Target& t, int fd, msghdr* msg, bool out, bool whole, Call call) {
     if (!whole) return md::emulate(t.hub, fd, t.v, out, 0, false, [&](std::size_t) { return call(msg); });
-    IovCursor iov(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
+    md::IovCursor iov(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
     msghdr part = *msg;
-    ssize_t r = md::emulate(t.hub, fd, t.v, out, iov_total(msg->msg_iov, static_cast<int>(msg->msg_iovlen)), true,
+    ssize_t r = md::emulate(t.hub, fd, t.v, out, md::iov_total(msg->msg_iov, static_cast<int>(msg->msg_iovlen)), true,
                             [&](std::size_t done) {
                                 iov.seek(done);
                                 part.msg_iov = iov.data();
@@ -124,8 +91,8 @@ ssize_t writev(int fd, const iovec* iov, int cnt) {
     if (!t.v.emulate) return orig::writev(fd, iov, cnt);
     if (!t.v.stream || cnt <= 0)
         return md::emulate(t.hub, fd, t.v, true, 0, false, [&](std::size_t) { return orig::writev(fd, iov, cnt); });
-    IovCursor cur(iov, cnt);
-    return md::emulate(t.hub, fd, t.v, true, iov_total(iov, cnt), true, [&](std::size_t done) {
+    md::IovCursor cur(iov, cnt);
+    return md::emulate(t.hub, fd, t.v, true, md::iov_total(iov, cnt), true, [&](std::size_t done) {
         cur.seek(done);
         return orig::writev(fd, cur.data(), cur.count());
     });
