@@ -6,6 +6,7 @@
 #include "runtime/fiber.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/io.hpp"
+#include "runtime/shield.hpp"
 #include "runtime/threadpool.hpp"
 
 #include <fcntl.h>
@@ -35,11 +36,19 @@ bool nowait_first() noexcept {
     return on;
 }
 
-// Hands op to the poller, or to the thread pool when the poller cannot take it.
+// Hands op to the poller, or to the thread pool when the poller cannot take it. A kill
+// or Timeout that arrived while an earlier op completed anyway is raised here, before
+// anything new starts: a loop of file ops that each finish before their cancellation
+// would otherwise never see it.
 int submit(Hub& hub, IoOp& op) {
+    Hub::raise_pending(current_fiber());
     int r = hub.poller().io(op, -1);
     if (r != -EOPNOTSUPP) return r;
+    // The worker's call cannot be taken back: its result (an fd, bytes that moved the
+    // position) must reach the caller, so a kill arriving meanwhile waits, shielded,
+    // for the next wait, as one that lands while io_uring completes an op does.
     r = 0;
+    Shield hold_kills;
     run_job([&op, &r] { r = plain(op); });
     return r;
 }

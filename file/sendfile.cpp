@@ -5,11 +5,41 @@
 
 #include "net/errors.hpp"
 
+#include <signal.h>
 #include <sys/sendfile.h>
 
 #include <cerrno>
+#include <ctime>
 
 namespace gev {
+
+namespace {
+
+// sendfile(2) has no MSG_NOSIGNAL: a peer that went away would raise SIGPIPE. The call
+// runs with SIGPIPE blocked on this thread, and a SIGPIPE it queued is taken back, so
+// the caller sees EPIPE as send() reports it (one SIGPIPE already pending is left be).
+ssize_t sendfile_nosignal(int sock, int fd, off_t* at, std::size_t n) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    ssize_t r = ::sendfile(sock, fd, at, n);
+    int err = errno;
+    // Even a call that sent some bytes may have queued one (its next chunk hit EPIPE).
+    if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+        timespec zero{0, 0};
+        while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+    return r;
+}
+
+}  // namespace
 
 std::size_t sendfile(net::Socket& sock, File& file, off_t offset, std::size_t count) {
     if (file.closed()) throw FileError(EBADF, "sendfile " + file.name());
@@ -18,7 +48,7 @@ std::size_t sendfile(net::Socket& sock, File& file, off_t offset, std::size_t co
     std::size_t sent = 0;
     while (sent < count) {
         off_t at = offset + static_cast<off_t>(sent);
-        ssize_t r = ::sendfile(sock.fileno(), file.fileno(), &at, count - sent);
+        ssize_t r = sendfile_nosignal(sock.fileno(), file.fileno(), &at, count - sent);
         if (r > 0) {
             sent += static_cast<std::size_t>(r);
             continue;

@@ -1,8 +1,9 @@
-// tests/file/file_support.hpp — a scratch directory per test and whole-file helpers
-// (plain blocking calls, so they check gev's file code against the C library's).
+// tests/file/file_support.hpp — whole-file helpers made of plain blocking calls, so they
+// check gev's file code against the C library's (TempDir, tcp_pair: net_support.hpp).
 #pragma once
 
-#include <dirent.h>
+#include "net/net_support.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,28 +11,6 @@
 #include <string>
 
 namespace gev::testing {
-
-// A fresh directory under $TMPDIR, removed with what it holds.
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/gev-file-XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        if (DIR* d = ::opendir(path_.c_str())) {
-            while (dirent* e = ::readdir(d))
-                if (e->d_name[0] != '.') ::unlink((path_ + "/" + e->d_name).c_str());
-            ::closedir(d);
-        }
-        ::rmdir(path_.c_str());
-    }
-    std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
 
 inline void put_file(const std::string& path, const std::string& data) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -49,14 +28,13 @@ inline std::string get_file(const std::string& path) {
     return s;
 }
 
-// How many fds this process has open (for leak checks).
-inline int open_fds() {
-    int n = 0;
-    if (DIR* d = ::opendir("/proc/self/fd")) {
-        while (dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
-        ::closedir(d);
-    }
-    return n;
+// Writes the file to disk and drops it from the page cache, so reads go to the device.
+inline void make_cold(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) std::abort();
+    ::fdatasync(fd);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
 }
 
 }  // namespace gev::testing
