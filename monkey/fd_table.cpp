@@ -68,6 +68,7 @@ std::uint32_t classify_bits(int fd) noexcept {
     struct stat st;
     if (::fstat(fd, &st) != 0) return 0;
     std::uint32_t bits = static_cast<std::uint32_t>(FdKind::passthrough);
+    if (S_ISREG(st.st_mode)) bits |= kRegular;
     bool sock = S_ISSOCK(st.st_mode);
     if (sock || (S_ISFIFO(st.st_mode) && fd > 2)) {
         int fl = original::fcntl(fd, F_GETFL, nullptr);
@@ -112,8 +113,9 @@ std::uint32_t manage(int fd, FdEntry& e, FdDesc& d, std::uint32_t bits) noexcept
     struct stat st;
     if (::fstat(fd, &st) != 0) return bits;
     if (!S_ISSOCK(st.st_mode) && !S_ISFIFO(st.st_mode)) {   // the number was reused unseen
-        attach_fresh(e, static_cast<std::uint32_t>(FdKind::passthrough));
-        return static_cast<std::uint32_t>(FdKind::passthrough);
+        std::uint32_t fresh = static_cast<std::uint32_t>(FdKind::passthrough) | (S_ISREG(st.st_mode) ? kRegular : 0);
+        attach_fresh(e, fresh);
+        return fresh;
     }
     if (S_ISSOCK(st.st_mode)) read_timeouts(fd, d);
     if (original::fcntl(fd, F_SETFL, reinterpret_cast<void*>(static_cast<long>(fl | O_NONBLOCK))) != 0) return bits;
@@ -176,7 +178,7 @@ void fd_set_timeout(int fd, bool send, std::int64_t ns) noexcept {
     if (FdDesc* d = fd_desc(fd)) (send ? d->snd_ns : d->rcv_ns).store(encode_timeout(ns), std::memory_order_relaxed);
 }
 
-FdView fd_prepare_slow(int fd, bool adopt) noexcept {
+FdView fd_prepare_slow(int fd, bool adopt, bool may_manage) noexcept {
     FdEntry* e = adopt ? fd_entry(fd) : fd_find(fd);
     if (e == nullptr) return {};
     std::uint32_t id = e->desc.load(std::memory_order_acquire);
@@ -187,9 +189,13 @@ FdView fd_prepare_slow(int fd, bool adopt) noexcept {
     }
     FdDesc* d = desc_at(id);
     std::uint32_t bits = d->bits.load(std::memory_order_acquire);
-    if (kind_of(bits) != FdKind::pollable || (bits & kUserNonblock)) return {};
+    if (kind_of(bits) != FdKind::pollable || (bits & kUserNonblock)) {
+        FdView v;
+        v.regular = (bits & kRegular) != 0;
+        return v;
+    }
     if (!(bits & kRealNonblock)) {
-        if (!adopt) return {};
+        if (!may_manage) return {};
         bits = manage(fd, *e, *d, bits);
         if (!is_managed(bits)) return {};
     }

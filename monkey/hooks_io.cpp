@@ -2,8 +2,10 @@
 // recvfrom, recvmsg, send, sendto, sendmsg (and the _FORTIFY_SOURCE entry points that
 // lead to them). Each one: the real call unless the fd is managed (fd_table.hpp);
 // a managed fd loops "try, wait, retry" (emulate.hpp), parking only the fiber on a
-// hub, blocking the thread elsewhere. MSG_DONTWAIT always means the real call.
+// hub, blocking the thread elsewhere. MSG_DONTWAIT always means the real call. A
+// regular file's read/write/readv/writev go to file_route.hpp when that is patched.
 #include "monkey/emulate.hpp"
+#include "monkey/file_route.hpp"
 #include "monkey/iov.hpp"
 #include "monkey/original.hpp"
 #include "monkey/probe.hpp"
@@ -28,6 +30,13 @@ struct Target {
 Target target(int fd) noexcept {
     md::Hub* hub = md::cooperative(Patch::socket);
     return Target{hub, md::fd_prepare(fd, hub != nullptr)};
+}
+// For read/write/readv/writev, which also route regular files (file_route.hpp): a fd
+// is classified on a fiber when either part is patched, managed only for sockets.
+Target file_target(int fd) noexcept {
+    md::Hub* hub = md::cooperative(Patch::socket);
+    bool classify = hub != nullptr || md::cooperative(Patch::file) != nullptr;
+    return Target{hub, md::fd_prepare(fd, classify, hub != nullptr)};
 }
 
 // A message-oriented call (recvmsg/sendmsg) resumed after a partial transfer: the
@@ -67,28 +76,28 @@ ssize_t read(int fd, void* buf, size_t n) {
         errno = EBADF;
         return -1;
     }
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::read(fd, buf, n);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_read(fd, buf, n, -1) : orig::read(fd, buf, n);
     return md::emulate(t.hub, fd, t.v, false, n, false, [&](std::size_t) { return orig::read(fd, buf, n); });
 }
 
 ssize_t write(int fd, const void* buf, size_t n) {
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::write(fd, buf, n);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_write(fd, buf, n, -1) : orig::write(fd, buf, n);
     auto* p = static_cast<const char*>(buf);
     return md::emulate(t.hub, fd, t.v, true, n, t.v.stream,
                        [&](std::size_t done) { return orig::write(fd, p + done, n - done); });
 }
 
 ssize_t readv(int fd, const iovec* iov, int cnt) {
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::readv(fd, iov, cnt);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_readv(fd, iov, cnt, -1) : orig::readv(fd, iov, cnt);
     return md::emulate(t.hub, fd, t.v, false, 0, false, [&](std::size_t) { return orig::readv(fd, iov, cnt); });
 }
 
 ssize_t writev(int fd, const iovec* iov, int cnt) {
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::writev(fd, iov, cnt);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_writev(fd, iov, cnt, -1) : orig::writev(fd, iov, cnt);
     if (!t.v.stream || cnt <= 0)
         return md::emulate(t.hub, fd, t.v, true, 0, false, [&](std::size_t) { return orig::writev(fd, iov, cnt); });
     md::IovCursor cur(iov, cnt);
