@@ -124,6 +124,19 @@ std::uint32_t manage(int fd, FdEntry& e, FdDesc& d, std::uint32_t bits) noexcept
     return d.bits.fetch_or(kRealNonblock | kGevNonblock, std::memory_order_acq_rel) | kRealNonblock | kGevNonblock;
 }
 
+// A socket or pipe gev has not managed, seen by a hook that only routes regular files:
+// the number may have been closed behind the hooks' back (a sanitizer's or the C
+// library's own close) and now name a file, which manage() would have noticed.
+FdView recheck_regular(int fd, FdEntry& e) noexcept {
+    KeepErrno keep;
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return {};
+    attach_fresh(e, static_cast<std::uint32_t>(FdKind::passthrough) | kRegular);
+    FdView v;
+    v.regular = true;
+    return v;
+}
+
 }  // namespace
 
 FdEntry* fd_entry(int fd) noexcept {
@@ -195,9 +208,13 @@ FdView fd_prepare_slow(int fd, bool adopt, bool may_manage) noexcept {
         return v;
     }
     if (!(bits & kRealNonblock)) {
-        if (!may_manage) return {};
+        if (!may_manage) return adopt ? recheck_regular(fd, *e) : FdView{};
         bits = manage(fd, *e, *d, bits);
-        if (!is_managed(bits)) return {};
+        if (!is_managed(bits)) {   // the caller's O_NONBLOCK, or a number reused unseen (a file now)
+            FdView v;
+            v.regular = (bits & kRegular) != 0;
+            return v;
+        }
     }
     return FdView{e, d, id, true, (bits & kStream) != 0, e->gen.load(std::memory_order_acquire)};
 }

@@ -137,3 +137,21 @@ TEST_CASE("regular-file IO is the C library's when files are not patched or off 
         ::close(fd);
     });
 }
+
+TEST_CASE("a number closed behind the hooks' back and reused for a file is routed as a file", "[monkey][file]") {
+    run_patched([] {
+        for (bool positioned : {true, false}) {
+            int p[2];
+            REQUIRE(::pipe(p) == 0);   // recorded as a pipe...
+            gev::monkey::original::close(p[1]);
+            gev::monkey::original::close(p[0]);   // ...and closed unseen, as a sanitizer or stdio does
+            int fd = temp_file();
+            REQUIRE(fd == p[0]);
+            Ticker ticker;
+            if (positioned) CHECK(plain_pwrite(fd, "abc", 3, 0) == 3);
+            else CHECK(plain_write(fd, "abc", 3) == 3);
+            CHECK(ticker.finish() > 0);
+            ::close(fd);
+        }
+    });
+}
