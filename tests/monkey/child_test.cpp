@@ -305,3 +305,25 @@ TEST_CASE("popen and pclose off a fiber are the C library's", "[monkey][child][p
     CHECK(plain_pclose(f) == 0);
     gev::monkey::unpatch_all();
 }
+
+TEST_CASE("stdio's own reads bypass the hooks, which is why popen's stream is gev's", "[monkey][child][popen]") {
+    run_patched([] {
+        int p[2];
+        REQUIRE(::pipe(p) == 0);
+        FILE* f = ::fdopen(p[0], "r");
+        REQUIRE(f != nullptr);
+        Trace trace;
+        auto writer = gev::spawn([&] {
+            trace.push_back("writer");
+            gev::monkey::original::write(p[1], "x\n", 2);
+        });
+        Watchdog rescue([&] { gev::monkey::original::write(p[1], "w\n", 2); }, 50ms);
+        char line[8] = {};
+        REQUIRE(plain_fgets(line, sizeof line, f) != nullptr);   // glibc's internal read: the thread blocks
+        trace.push_back(line);
+        writer.get();
+        CHECK(trace == Trace{"w\n", "writer"});   // the writer fiber ran only afterwards
+        ::fclose(f);
+        ::close(p[1]);
+    });
+}
