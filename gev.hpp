@@ -9,6 +9,7 @@
 //   }
 #pragma once
 
+#include "file/file.hpp"
 #include "net/net.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/debug.hpp"

@@ -68,6 +68,7 @@ std::uint32_t classify_bits(int fd) noexcept {
     struct stat st;
     if (::fstat(fd, &st) != 0) return 0;
     std::uint32_t bits = static_cast<std::uint32_t>(FdKind::passthrough);
+    if (S_ISREG(st.st_mode)) bits |= kRegular;
     bool sock = S_ISSOCK(st.st_mode);
     if (sock || (S_ISFIFO(st.st_mode) && fd > 2)) {
         int fl = original::fcntl(fd, F_GETFL, nullptr);
@@ -112,14 +113,28 @@ std::uint32_t manage(int fd, FdEntry& e, FdDesc& d, std::uint32_t bits) noexcept
     struct stat st;
     if (::fstat(fd, &st) != 0) return bits;
     if (!S_ISSOCK(st.st_mode) && !S_ISFIFO(st.st_mode)) {   // the number was reused unseen
-        attach_fresh(e, static_cast<std::uint32_t>(FdKind::passthrough));
-        return static_cast<std::uint32_t>(FdKind::passthrough);
+        std::uint32_t fresh = static_cast<std::uint32_t>(FdKind::passthrough) | (S_ISREG(st.st_mode) ? kRegular : 0);
+        attach_fresh(e, fresh);
+        return fresh;
     }
     if (S_ISSOCK(st.st_mode)) read_timeouts(fd, d);
     if (original::fcntl(fd, F_SETFL, reinterpret_cast<void*>(static_cast<long>(fl | O_NONBLOCK))) != 0) return bits;
     d.ino.store(st.st_ino, std::memory_order_relaxed);
     d.dev.store(st.st_dev, std::memory_order_relaxed);
     return d.bits.fetch_or(kRealNonblock | kGevNonblock, std::memory_order_acq_rel) | kRealNonblock | kGevNonblock;
+}
+
+// A socket or pipe gev has not managed, seen by a hook that only routes regular files:
+// the number may have been closed behind the hooks' back (a sanitizer's or the C
+// library's own close) and now name a file, which manage() would have noticed.
+FdView recheck_regular(int fd, FdEntry& e) noexcept {
+    KeepErrno keep;
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return {};
+    attach_fresh(e, static_cast<std::uint32_t>(FdKind::passthrough) | kRegular);
+    FdView v;
+    v.regular = true;
+    return v;
 }
 
 }  // namespace
@@ -176,7 +191,7 @@ void fd_set_timeout(int fd, bool send, std::int64_t ns) noexcept {
     if (FdDesc* d = fd_desc(fd)) (send ? d->snd_ns : d->rcv_ns).store(encode_timeout(ns), std::memory_order_relaxed);
 }
 
-FdView fd_prepare_slow(int fd, bool adopt) noexcept {
+FdView fd_prepare_slow(int fd, bool adopt, bool may_manage) noexcept {
     FdEntry* e = adopt ? fd_entry(fd) : fd_find(fd);
     if (e == nullptr) return {};
     std::uint32_t id = e->desc.load(std::memory_order_acquire);
@@ -187,11 +202,19 @@ FdView fd_prepare_slow(int fd, bool adopt) noexcept {
     }
     FdDesc* d = desc_at(id);
     std::uint32_t bits = d->bits.load(std::memory_order_acquire);
-    if (kind_of(bits) != FdKind::pollable || (bits & kUserNonblock)) return {};
+    if (kind_of(bits) != FdKind::pollable || (bits & kUserNonblock)) {
+        FdView v;
+        v.regular = (bits & kRegular) != 0;
+        return v;
+    }
     if (!(bits & kRealNonblock)) {
-        if (!adopt) return {};
+        if (!may_manage) return adopt ? recheck_regular(fd, *e) : FdView{};
         bits = manage(fd, *e, *d, bits);
-        if (!is_managed(bits)) return {};
+        if (!is_managed(bits)) {   // the caller's O_NONBLOCK, or a number reused unseen (a file now)
+            FdView v;
+            v.regular = (bits & kRegular) != 0;
+            return v;
+        }
     }
     return FdView{e, d, id, true, (bits & kStream) != 0, e->gen.load(std::memory_order_acquire)};
 }

@@ -45,6 +45,7 @@ inline constexpr std::uint32_t kUserNonblock = 4;   // the caller asked for O_NO
 inline constexpr std::uint32_t kRealNonblock = 8;   // the kernel's flag is set (by gev or the caller)
 inline constexpr std::uint32_t kStream = 16;        // partial transfers continue (TCP, pipes)
 inline constexpr std::uint32_t kGevNonblock = 32;   // gev set the kernel's flag: the caller never sees it
+inline constexpr std::uint32_t kRegular = 64;       // a regular file (passthrough): file IO may go to file_ops
 
 inline FdKind kind_of(std::uint32_t bits) noexcept { return static_cast<FdKind>(bits & kKindMask); }
 // Managed: gev set O_NONBLOCK underneath a caller who expects blocking calls.
@@ -102,23 +103,29 @@ struct FdView {
     bool emulate = false;        // managed: loop "try, wait, retry" instead of the real call
     bool stream = true;
     std::uint32_t gen = 0;
+    bool regular = false;        // not emulated: a regular file (hooks_file.cpp may route it)
 };
-// On a fiber (`adopt`), classifies an unknown fd and manages a blocking socket or
-// pipe (a few system calls, once per open file description); elsewhere only looks.
-// Keeps errno.
-FdView fd_prepare_slow(int fd, bool adopt) noexcept;
-inline FdView fd_prepare(int fd, bool adopt) noexcept {
+// On a fiber (`adopt`), classifies an unknown fd and (with `may_manage`) manages a
+// blocking socket or pipe (a few system calls, once per open file description);
+// elsewhere only looks. Keeps errno.
+FdView fd_prepare_slow(int fd, bool adopt, bool may_manage) noexcept;
+inline FdView fd_prepare(int fd, bool adopt, bool may_manage) noexcept {
     if (FdEntry* e = fd_find(fd)) {   // the common cases, without a call
         if (std::uint32_t id = e->desc.load(std::memory_order_acquire); id != 0) {
             FdDesc* d = desc_at(id);
             std::uint32_t bits = d->bits.load(std::memory_order_acquire);
             if (is_managed(bits))
                 return FdView{e, d, id, true, (bits & kStream) != 0, e->gen.load(std::memory_order_acquire)};
-            if (kind_of(bits) == FdKind::passthrough || (bits & kUserNonblock)) return {};
+            if (kind_of(bits) == FdKind::passthrough || (bits & kUserNonblock)) {
+                FdView v;
+                v.regular = (bits & kRegular) != 0;
+                return v;
+            }
         }
     }
-    return fd_prepare_slow(fd, adopt);
+    return fd_prepare_slow(fd, adopt, may_manage);
 }
+inline FdView fd_prepare(int fd, bool adopt) noexcept { return fd_prepare(fd, adopt, adopt); }
 // After EAGAIN on a managed fd: whether the number now names another file (it was
 // closed behind the hooks' back, e.g. by fclose); then the entry is erased.
 bool fd_stale(int fd, const FdView& v) noexcept;

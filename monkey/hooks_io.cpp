@@ -2,16 +2,17 @@
 // recvfrom, recvmsg, send, sendto, sendmsg (and the _FORTIFY_SOURCE entry points that
 // lead to them). Each one: the real call unless the fd is managed (fd_table.hpp);
 // a managed fd loops "try, wait, retry" (emulate.hpp), parking only the fiber on a
-// hub, blocking the thread elsewhere. MSG_DONTWAIT always means the real call.
+// hub, blocking the thread elsewhere. MSG_DONTWAIT always means the real call. A
+// regular file's read/write/readv/writev go to file_route.hpp when that is patched.
 #include "monkey/emulate.hpp"
+#include "monkey/file_route.hpp"
+#include "monkey/iov.hpp"
 #include "monkey/original.hpp"
 #include "monkey/probe.hpp"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-#include <vector>
 
 using gev::monkey::Patch;
 namespace md = gev::monkey::detail;
@@ -20,38 +21,6 @@ namespace orig = gev::monkey::original;
 extern "C" [[noreturn]] void __chk_fail(void);
 
 namespace {
-
-// A private copy of an iovec array whose front moves past what was transferred.
-class IovCursor {
-public:
-    IovCursor(const iovec* v, int n) : v_(v, v + (n > 0 ? n : 0)) {}
-    // Moves to byte `done` of the original sequence (monotonic).
-    void seek(std::size_t done) {
-        std::size_t step = done - at_;
-        at_ = done;
-        while (step > 0 && first_ < v_.size()) {
-            iovec& f = v_[first_];
-            std::size_t take = step < f.iov_len ? step : f.iov_len;
-            f.iov_base = static_cast<char*>(f.iov_base) + take;
-            f.iov_len -= take;
-            step -= take;
-            if (f.iov_len == 0) ++first_;
-        }
-    }
-    iovec* data() { return v_.data() + first_; }
-    int count() const { return static_cast<int>(v_.size() - first_); }
-
-private:
-    std::vector<iovec> v_;
-    std::size_t first_ = 0;
-    std::size_t at_ = 0;
-};
-
-std::size_t iov_total(const iovec* v, int n) {
-    std::size_t t = 0;
-    for (int i = 0; i < n; ++i) t += v[i].iov_len;
-    return t;
-}
 
 // The fd as a hooked call on it sees it: hub (nullptr: block the thread) and view.
 struct Target {
@@ -62,15 +31,22 @@ Target target(int fd) noexcept {
     md::Hub* hub = md::cooperative(Patch::socket);
     return Target{hub, md::fd_prepare(fd, hub != nullptr)};
 }
+// For read/write/readv/writev, which also route regular files (file_route.hpp): a fd
+// is classified on a fiber when either part is patched, managed only for sockets.
+Target file_target(int fd) noexcept {
+    md::Hub* hub = md::cooperative(Patch::socket);
+    bool classify = hub != nullptr || md::cooperative(Patch::file) != nullptr;
+    return Target{hub, md::fd_prepare(fd, classify, hub != nullptr)};
+}
 
 // A message-oriented call (recvmsg/sendmsg) resumed after a partial transfer: the
 // iovecs move on, and ancillary data goes with the first part only.
 template <class Call>
 ssize_t msg_loop(const Target& t, int fd, msghdr* msg, bool out, bool whole, Call call) {
     if (!whole) return md::emulate(t.hub, fd, t.v, out, 0, false, [&](std::size_t) { return call(msg); });
-    IovCursor iov(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
+    md::IovCursor iov(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
     msghdr part = *msg;
-    ssize_t r = md::emulate(t.hub, fd, t.v, out, iov_total(msg->msg_iov, static_cast<int>(msg->msg_iovlen)), true,
+    ssize_t r = md::emulate(t.hub, fd, t.v, out, md::iov_total(msg->msg_iov, static_cast<int>(msg->msg_iovlen)), true,
                             [&](std::size_t done) {
                                 iov.seek(done);
                                 part.msg_iov = iov.data();
@@ -100,32 +76,32 @@ ssize_t read(int fd, void* buf, size_t n) {
         errno = EBADF;
         return -1;
     }
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::read(fd, buf, n);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_read(fd, buf, n, -1) : orig::read(fd, buf, n);
     return md::emulate(t.hub, fd, t.v, false, n, false, [&](std::size_t) { return orig::read(fd, buf, n); });
 }
 
 ssize_t write(int fd, const void* buf, size_t n) {
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::write(fd, buf, n);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_write(fd, buf, n, -1) : orig::write(fd, buf, n);
     auto* p = static_cast<const char*>(buf);
     return md::emulate(t.hub, fd, t.v, true, n, t.v.stream,
                        [&](std::size_t done) { return orig::write(fd, p + done, n - done); });
 }
 
 ssize_t readv(int fd, const iovec* iov, int cnt) {
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::readv(fd, iov, cnt);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_readv(fd, iov, cnt, -1) : orig::readv(fd, iov, cnt);
     return md::emulate(t.hub, fd, t.v, false, 0, false, [&](std::size_t) { return orig::readv(fd, iov, cnt); });
 }
 
 ssize_t writev(int fd, const iovec* iov, int cnt) {
-    Target t = target(fd);
-    if (!t.v.emulate) return orig::writev(fd, iov, cnt);
+    Target t = file_target(fd);
+    if (!t.v.emulate) return md::file_routed(t.v) ? md::file_io_writev(fd, iov, cnt, -1) : orig::writev(fd, iov, cnt);
     if (!t.v.stream || cnt <= 0)
         return md::emulate(t.hub, fd, t.v, true, 0, false, [&](std::size_t) { return orig::writev(fd, iov, cnt); });
-    IovCursor cur(iov, cnt);
-    return md::emulate(t.hub, fd, t.v, true, iov_total(iov, cnt), true, [&](std::size_t done) {
+    md::IovCursor cur(iov, cnt);
+    return md::emulate(t.hub, fd, t.v, true, md::iov_total(iov, cnt), true, [&](std::size_t done) {
         cur.seek(done);
         return orig::writev(fd, cur.data(), cur.count());
     });

@@ -15,13 +15,17 @@
 namespace gev::monkey {
 
 // What can be patched, as gevent's modules: socket IO (and pipes), the sleeps,
-// poll/select, and name resolution (run on the hub's thread pool).
+// poll/select, name resolution (run on the hub's thread pool), waiting for child
+// processes (gevent's os/subprocess), and reads and writes of regular files.
 enum class Patch : unsigned {
-    socket = 1,   // socket, accept, connect, read/write, recv*/send*, readv/writev
-    time = 2,     // sleep, usleep, nanosleep, clock_nanosleep
-    select = 4,   // poll, ppoll, select, pselect
-    dns = 8,      // getaddrinfo, getnameinfo, gethostbyname, gethostbyname_r
-    all = 15,
+    socket = 1,        // socket, accept, connect, read/write, recv*/send*, readv/writev,
+                       // sendfile, splice, sendmmsg, recvmmsg
+    time = 2,          // sleep, usleep, nanosleep, clock_nanosleep
+    select = 4,        // poll, ppoll, select, pselect, epoll_wait, epoll_pwait, epoll_pwait2
+    dns = 8,           // getaddrinfo, getnameinfo, gethostbyname, gethostbyname_r
+    subprocess = 16,   // wait, waitpid, wait4, waitid, system, popen/pclose
+    file = 32,         // read/write/pread/pwrite (and the vectored ones) on regular files
+    all = 63,
 };
 
 // gevent's patch_all() and the selective patch_*(). Idempotent; never block.
@@ -30,13 +34,16 @@ void patch_socket() noexcept;
 void patch_time() noexcept;
 void patch_select() noexcept;
 void patch_dns() noexcept;
+void patch_subprocess() noexcept;
+void patch_file() noexcept;
 // Turns the hooks back into plain pass-through calls (fds already made non-blocking
 // by gev keep looking blocking to their owners).
 void unpatch_all() noexcept;
 
 // Whether every part of `what` is patched (gevent's is_module_patched).
 bool is_patched(Patch what = Patch::all) noexcept;
-// The same by gevent's module names: "socket", "time", "select", "dns"; false for others.
+// The same by gevent's module names: "socket", "time", "select", "dns", "subprocess"
+// (or "os"), "file"; false for others.
 bool is_patched(std::string_view module) noexcept;
 
 // Whether this process's calls really reach gev's definitions: false when the program

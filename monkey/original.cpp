@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
 
@@ -99,6 +100,27 @@ int getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostl
 hostent* gethostbyname(const char* name) { GEV_ORIGINAL(gethostbyname)(name); }
 int gethostbyname_r(const char* name, hostent* ret, char* buf, size_t buflen, hostent** result, int* h_errnop) {
     GEV_ORIGINAL(gethostbyname_r)(name, ret, buf, buflen, result, h_errnop);
+}
+ssize_t pread(int fd, void* b, size_t n, off_t o) { GEV_ORIGINAL(pread)(fd, b, n, o); }
+ssize_t pwrite(int fd, const void* b, size_t n, off_t o) { GEV_ORIGINAL(pwrite)(fd, b, n, o); }
+ssize_t preadv(int fd, const iovec* v, int c, off_t o) { GEV_ORIGINAL(preadv)(fd, v, c, o); }
+ssize_t pwritev(int fd, const iovec* v, int c, off_t o) { GEV_ORIGINAL(pwritev)(fd, v, c, o); }
+ssize_t sendfile(int out, int in, off_t* o, size_t n) { GEV_ORIGINAL(sendfile)(out, in, o, n); }
+ssize_t splice(int in, loff_t* io, int out, loff_t* oo, size_t n, unsigned f) {
+    GEV_ORIGINAL(splice)(in, io, out, oo, n, f);
+}
+int sendmmsg(int fd, mmsghdr* v, unsigned n, int f) { GEV_ORIGINAL(sendmmsg)(fd, v, n, f); }
+int recvmmsg(int fd, mmsghdr* v, unsigned n, int f, timespec* t) { GEV_ORIGINAL(recvmmsg)(fd, v, n, f, t); }
+pid_t waitpid(pid_t pid, int* s, int o) { GEV_ORIGINAL(waitpid)(pid, s, o); }
+pid_t wait4(pid_t pid, int* s, int o, rusage* u) { GEV_ORIGINAL(wait4)(pid, s, o, u); }
+int waitid(idtype_t t, id_t id, siginfo_t* i, int o) { GEV_ORIGINAL(waitid)(t, id, i, o); }
+int system(const char* c) { GEV_ORIGINAL(system)(c); }
+FILE* popen(const char* c, const char* m) { GEV_ORIGINAL(popen)(c, m); }
+int pclose(FILE* f) { GEV_ORIGINAL(pclose)(f); }
+int epoll_wait(int ep, epoll_event* e, int m, int t) { GEV_ORIGINAL(epoll_wait)(ep, e, m, t); }
+int epoll_pwait(int ep, epoll_event* e, int m, int t, const sigset_t* s) { GEV_ORIGINAL(epoll_pwait)(ep, e, m, t, s); }
+int epoll_pwait2(int ep, epoll_event* e, int m, const timespec* t, const sigset_t* s) {
+    GEV_ORIGINAL(epoll_pwait2)(ep, e, m, t, s);
 }
 
 #undef GEV_ORIGINAL

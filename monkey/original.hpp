@@ -9,9 +9,13 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +60,23 @@ int getaddrinfo(const char* node, const char* service, const addrinfo* hints, ad
 int getnameinfo(const sockaddr* sa, socklen_t salen, char* host, socklen_t hostlen, char* serv,
                 socklen_t servlen, int flags);
 hostent* gethostbyname(const char* name);
+ssize_t pread(int fd, void* buf, size_t n, off_t off);
+ssize_t pwrite(int fd, const void* buf, size_t n, off_t off);
+ssize_t preadv(int fd, const iovec* iov, int cnt, off_t off);
+ssize_t pwritev(int fd, const iovec* iov, int cnt, off_t off);
+ssize_t sendfile(int out, int in, off_t* off, size_t n);
+ssize_t splice(int in, loff_t* in_off, int out, loff_t* out_off, size_t n, unsigned flags);
+int sendmmsg(int fd, mmsghdr* v, unsigned n, int flags);
+int recvmmsg(int fd, mmsghdr* v, unsigned n, int flags, timespec* timeout);
+pid_t waitpid(pid_t pid, int* status, int options);
+pid_t wait4(pid_t pid, int* status, int options, rusage* usage);
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options);
+int system(const char* command);
+FILE* popen(const char* command, const char* mode);
+int pclose(FILE* f);
+int epoll_wait(int ep, epoll_event* ev, int max, int timeout_ms);
+int epoll_pwait(int ep, epoll_event* ev, int max, int timeout_ms, const sigset_t* mask);
+int epoll_pwait2(int ep, epoll_event* ev, int max, const timespec* timeout, const sigset_t* mask);
 int gethostbyname_r(const char* name, hostent* ret, char* buf, size_t buflen, hostent** result, int* h_errnop);
 
 }  // namespace gev::monkey::original

@@ -1,6 +1,6 @@
 // monkey/patch.cpp — the switches (patch_all, patch_socket, ..., is_patched), the
 // probe behind hooks_active(), and what the environment asks for when the library is
-// loaded: GEV_MONKEY=all (or a list: socket,time,select,dns) patches before main, so
+// loaded: GEV_MONKEY=all (or a list: socket,time,select,dns,subprocess,file) patches before main, so
 // an unmodified program run with LD_PRELOAD=libgev_monkey.so is patched;
 // GEV_DEBUG_BLOCKING=1 starts the blocking-call watchdog; GEV_MONKEY_POISON=0 keeps
 // interrupted connections as they are (monkey/poison.hpp).
@@ -40,6 +40,8 @@ unsigned parse_modules(const char* s) noexcept {
         else if (name == "time") bits |= static_cast<unsigned>(Patch::time);
         else if (name == "select") bits |= static_cast<unsigned>(Patch::select);
         else if (name == "dns") bits |= static_cast<unsigned>(Patch::dns);
+        else if (name == "subprocess" || name == "os") bits |= static_cast<unsigned>(Patch::subprocess);
+        else if (name == "file") bits |= static_cast<unsigned>(Patch::file);
         v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
     }
     return bits;
@@ -65,6 +67,8 @@ void patch_socket() noexcept { patch(Patch::socket); }
 void patch_time() noexcept { patch(Patch::time); }
 void patch_select() noexcept { patch(Patch::select); }
 void patch_dns() noexcept { patch(Patch::dns); }
+void patch_subprocess() noexcept { patch(Patch::subprocess); }
+void patch_file() noexcept { patch(Patch::file); }
 void unpatch_all() noexcept { detail::g_patched.store(0, std::memory_order_relaxed); }
 
 bool is_patched(Patch what) noexcept {
@@ -77,6 +81,8 @@ bool is_patched(std::string_view module) noexcept {
     if (module == "time") return is_patched(Patch::time);
     if (module == "select") return is_patched(Patch::select);
     if (module == "dns") return is_patched(Patch::dns);
+    if (module == "subprocess" || module == "os") return is_patched(Patch::subprocess);
+    if (module == "file") return is_patched(Patch::file);
     return false;
 }
 

@@ -3,7 +3,9 @@
 
 #include "runtime/errors.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +18,8 @@ int IoOp::dir() const noexcept {
         case IoKind::recv: case IoKind::recvmsg: case IoKind::accept: case IoKind::read: return 0;
         case IoKind::send: case IoKind::sendmsg: case IoKind::connect: case IoKind::write: return 1;
         case IoKind::poll: return (flags & POLLOUT) && !(flags & POLLIN) ? 1 : 0;
+        case IoKind::pread: case IoKind::openat: case IoKind::statx: return 0;
+        case IoKind::pwrite: case IoKind::fsync: return 1;
     }
     return 0;
 }
@@ -47,6 +51,23 @@ int try_connect(IoOp& op) noexcept {
     }
     return -err;
 }
+
+// The file kinds' system calls, which may block: the thread pool runs them.
+int file_call(IoOp& op) noexcept {
+    auto off = static_cast<off_t>(op.offset);
+    bool at_pos = op.offset == kCurrentPosition;
+    switch (op.kind) {
+        case IoKind::pread: return ret(at_pos ? ::read(op.fd, op.buf, op.len) : ::pread(op.fd, op.buf, op.len, off));
+        case IoKind::pwrite:
+            return ret(at_pos ? ::write(op.fd, op.buf, op.len) : ::pwrite(op.fd, op.buf, op.len, off));
+        case IoKind::fsync: return ret(op.flags == 1 ? ::fdatasync(op.fd) : ::fsync(op.fd));
+        case IoKind::openat: return ret(::openat(op.fd, op.path, op.flags, op.mode));
+        case IoKind::statx:
+            return ret(::statx(op.fd, op.path, op.flags, static_cast<unsigned>(op.len),
+                               static_cast<struct statx*>(op.buf)));
+        default: return -EINVAL;
+    }
+}
 }  // namespace
 
 int io_try(IoOp& op) noexcept {
@@ -65,6 +86,8 @@ int io_try(IoOp& op) noexcept {
             if (n < 0) return -errno;
             return n == 0 ? -EAGAIN : p.revents;
         }
+        case IoKind::pread: case IoKind::pwrite: case IoKind::fsync: case IoKind::openat: case IoKind::statx:
+            return file_call(op);
     }
     return -EINVAL;
 }

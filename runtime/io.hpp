@@ -1,7 +1,9 @@
 // runtime/io.hpp — what the poller seam is asked to do: one IoOp (an operation on an fd,
 // living on the waiting fiber's stack) and the per-fd state a backend keeps (FdTable).
 // io_try() performs an op as one non-blocking system call; the epoll backend and the
-// io_uring backend's "try first" mode share it. Owned by one hub's thread.
+// io_uring backend's "try first" mode share it. The file kinds (pread .. statx) are not
+// fd waits: io_try makes their (blocking) system call, for the thread pool. Owned by one
+// hub's thread.
 #pragma once
 
 #include <sys/socket.h>
@@ -14,7 +16,18 @@ namespace gev::detail {
 
 class Fiber;
 
-enum class IoKind : std::uint8_t { poll, recv, send, recvmsg, sendmsg, accept, connect, read, write };
+enum class IoKind : std::uint8_t {
+    poll, recv, send, recvmsg, sendmsg, accept, connect, read, write,
+    // File kinds (is_file_kind): handed to the kernel as they are, never waited on for
+    // readiness; the fd is not watched, so any hub and any number of fibers may use it.
+    pread,    // fd, buf, len, offset (kCurrentPosition: the file position, advanced)
+    pwrite,   // fd, buf, len, offset (likewise)
+    fsync,    // fd; flags 1: fdatasync
+    openat,   // fd: the directory fd, path, flags (O_*), mode; result: the new fd
+    statx,    // fd: the directory fd, path, flags (AT_*), len: the statx mask, buf: struct statx*
+};
+
+constexpr bool is_file_kind(IoKind k) noexcept { return k >= IoKind::pread; }
 
 struct IoOp {
     IoKind kind = IoKind::poll;
@@ -23,6 +36,9 @@ struct IoOp {
     std::size_t len = 0;
     int flags = 0;                  // MSG_* for recv/send, SOCK_* for accept4, POLLIN/POLLOUT for poll
     msghdr* msg = nullptr;
+    std::uint64_t offset = 0;       // pread/pwrite; kCurrentPosition: the file position
+    const char* path = nullptr;     // openat/statx
+    unsigned mode = 0;              // openat
     sockaddr* addr = nullptr;       // accept: out; connect: in
     socklen_t* addrlen = nullptr;   // accept: in/out
     socklen_t addr_in_len = 0;      // connect
@@ -37,6 +53,9 @@ struct IoOp {
     // 0: read side, 1: write side.
     int dir() const noexcept;
 };
+
+// pread/pwrite's offset that reads or writes at the file position and advances it.
+constexpr std::uint64_t kCurrentPosition = ~std::uint64_t{0};
 
 // One non-blocking attempt; returns the result or -errno (-EAGAIN: would block).
 int io_try(IoOp& op) noexcept;

@@ -40,7 +40,8 @@ const std::error_category& poller_unavailable_category() noexcept {
 
 WaitReason io_reason(const IoOp& op) noexcept {
     static constexpr const char* names[] = {"wait", "recv", "send", "recvmsg", "sendmsg",
-                                            "accept", "connect", "read", "write"};
+                                            "accept", "connect", "read", "write",
+                                            "pread", "pwrite", "fsync", "openat", "statx"};
     const char* what = names[static_cast<int>(op.kind)];
     if (op.kind == IoKind::poll) what = op.dir() == 0 ? "wait_read" : "wait_write";
     return WaitReason{WaitKind::fd, what, nullptr, op.fd};

@@ -19,6 +19,12 @@
 //                    the kernel holds nothing of op; if op completed meanwhile, its
 //                    result is returned and the exception stays pending. Throws
 //                    ConcurrentObjectUseError if another fiber waits on the same side.
+//                    A file kind (io.hpp's is_file_kind: pread, pwrite, fsync, openat,
+//                    statx) is not an fd wait: the backend hands it to the kernel as an
+//                    asynchronous operation, watches no fd and claims no side, or returns
+//                    -EOPNOTSUPP at once, without parking, when it cannot (epoll; an
+//                    io_uring kernel without the opcode); the caller then runs the
+//                    call on the thread pool (file/file_ops.cpp, the one place that picks).
 //  forget(fd)        Stop watching an fd before it is closed: its waiters get -ECANCELED,
 //                    the backend keeps no registration for it, and the kernel holds no
 //                    operation on it when forget returns (io_uring waits for the

@@ -63,6 +63,7 @@ public:
     }
 
     int io(IoOp& op, std::int64_t deadline_ns) override {
+        if (is_file_kind(op.kind)) return -EOPNOTSUPP;   // epoll cannot wait for a file: the thread pool does
         for (;;) {
             int r = io_try(op);
             if (r != -EAGAIN) return r;

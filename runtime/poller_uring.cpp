@@ -17,8 +17,10 @@
 #include "runtime/poller_fds.hpp"
 
 #include <liburing.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,7 +52,9 @@ Mode mode_from_env() {
 class UringPoller final : public Poller {
 public:
     UringPoller(Hub& hub, const io_uring& ring, int efd)
-        : ring_(ring), hub_(hub), efd_(efd), mode_(mode_from_env()), owner_(hub, *this) {}
+        : ring_(ring), hub_(hub), efd_(efd), mode_(mode_from_env()), owner_(hub, *this) {
+        probe_file_ops();
+    }
     ~UringPoller() override {
         owner_.retire();
         fds_.for_each([this](int fd, FdState& s) {
@@ -93,6 +97,10 @@ public:
     }
 
     int io(IoOp& op, std::int64_t deadline_ns) override {
+        if (is_file_kind(op.kind)) {   // no fd state: any hub, any number of fibers
+            if (!file_ops_[static_cast<int>(op.kind) - static_cast<int>(IoKind::pread)]) return -EOPNOTSUPP;
+            return run(op, false, deadline_ns);
+        }
         bool readiness = op.kind == IoKind::poll || op.kind == IoKind::connect || mode_ == Mode::poll;
         FdState& s = fds_.at(op.fd);
         refresh(s, op.fd);
@@ -130,6 +138,15 @@ public:
     }
 
 private:
+    // Which file kinds this kernel's io_uring has; the rest go to the thread pool.
+    void probe_file_ops() noexcept {
+        io_uring_probe* p = io_uring_get_probe_ring(&ring_);
+        if (p == nullptr) return;
+        const int codes[] = {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_FSYNC, IORING_OP_OPENAT, IORING_OP_STATX};
+        for (int i = 0; i < 5; ++i) file_ops_[i] = io_uring_opcode_supported(p, codes[i]) != 0;
+        io_uring_free_probe(p);
+    }
+
     // A number closed behind this hub's back (a newer generation): what this hub knew
     // of it belongs to the old file.
     void refresh(FdState& s, int fd) noexcept {
@@ -225,6 +242,16 @@ private:
             case IoKind::read: io_uring_prep_read(e, op.fd, op.buf, static_cast<unsigned>(op.len), ~0ULL); break;
             case IoKind::write: io_uring_prep_write(e, op.fd, op.buf, static_cast<unsigned>(op.len), ~0ULL); break;
             case IoKind::connect: case IoKind::poll: break;   // always by readiness
+            case IoKind::pread: io_uring_prep_read(e, op.fd, op.buf, static_cast<unsigned>(op.len), op.offset); break;
+            case IoKind::pwrite: io_uring_prep_write(e, op.fd, op.buf, static_cast<unsigned>(op.len), op.offset); break;
+            case IoKind::fsync: io_uring_prep_fsync(e, op.fd, op.flags == 1 ? IORING_FSYNC_DATASYNC : 0); break;
+            case IoKind::openat:
+                io_uring_prep_openat(e, op.fd, op.path, op.flags, static_cast<mode_t>(op.mode));
+                break;
+            case IoKind::statx:
+                io_uring_prep_statx(e, op.fd, op.path, op.flags, static_cast<unsigned>(op.len),
+                                    static_cast<struct statx*>(op.buf));
+                break;
         }
     }
 
@@ -303,6 +330,7 @@ private:
     std::size_t inflight_ = 0;
     bool wake_armed_ = false;
     bool reaping_ = false;
+    bool file_ops_[5] = {};   // by IoKind from pread on
     FdTable fds_;
     FdOwner owner_;
 };

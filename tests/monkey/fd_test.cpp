@@ -64,7 +64,10 @@ TEST_CASE("patch switches are reported by is_patched, by part and by gevent's na
     gev::monkey::patch_all();
     CHECK(gev::monkey::is_patched());
     CHECK(gev::monkey::is_patched("dns"));
-    CHECK_FALSE(gev::monkey::is_patched("os"));
+    CHECK(gev::monkey::is_patched("subprocess"));
+    CHECK(gev::monkey::is_patched("os"));   // gevent's patch_os is its waitpid
+    CHECK(gev::monkey::is_patched("file"));
+    CHECK_FALSE(gev::monkey::is_patched("thread"));
     gev::monkey::unpatch_all();
 }
 

@@ -15,7 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -63,5 +68,55 @@ inline bool kernel_nonblocking(int fd) {
 inline bool caller_nonblocking(int fd) { return (::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0; }
 
 using Trace = std::vector<std::string>;
+
+// A fiber that counts 1 ms sleeps until stopped (or 20,000 of them): while a hooked
+// call blocks, its count going up proves that the hub kept running other fibers.
+class Ticker {
+public:
+    Ticker() : g_(gev::spawn([this] {
+                   while (!stop_ && ticks_ < 20'000) {
+                       ++ticks_;
+                       gev::sleep(std::chrono::milliseconds(1));
+                   }
+               })) {}
+    int ticks() const { return ticks_; }
+    // Stops it and returns the ticks counted before this call.
+    int finish() {
+        int n = ticks_;
+        stop_ = true;
+        g_.get();
+        return n;
+    }
+
+private:
+    int ticks_ = 0;
+    bool stop_ = false;
+    gev::Greenlet<> g_;
+};
+
+// Runs `rescue` on a plain thread if the test is still running after `limit`: a hook
+// that blocks the hub instead of parking then fails its test instead of hanging it.
+class Watchdog {
+public:
+    Watchdog(std::function<void()> rescue, std::chrono::milliseconds limit = std::chrono::milliseconds(5000))
+        : t_([this, rescue = std::move(rescue), limit] {
+              std::unique_lock lock(mu_);
+              if (!cv_.wait_for(lock, limit, [this] { return done_; })) rescue();
+          }) {}
+    ~Watchdog() {
+        {
+            std::lock_guard lock(mu_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        t_.join();
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread t_;
+};
 
 }  // namespace gev::testing
