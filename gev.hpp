@@ -10,6 +10,7 @@
 #pragma once
 
 #include "net/net.hpp"
+#include "proc/subprocess.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/errors.hpp"
