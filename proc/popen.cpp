@@ -6,8 +6,10 @@
 
 #include "proc/reaper.hpp"
 #include "proc/spawn.hpp"
+#include "runtime/errors.hpp"
 #include "runtime/hub.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -90,19 +92,36 @@ int Popen::wait(MaybeDuration timeout) {
 }
 
 // Parks on the pidfd until the child ends or `deadline` (the hub's clock, <0: none);
-// `timeout` is what TimeoutExpired reports.
+// `timeout` is what TimeoutExpired reports. A second fiber waiting at the same time
+// (the poller lets one fiber wait per fd) watches a duplicate of the pidfd instead.
 int Popen::wait_until(std::int64_t deadline, MaybeDuration timeout) {
     gev::detail::Hub& hub = gev::detail::Hub::require("gev::subprocess::Popen::wait");
+    struct Dup {
+        int fd = -1;
+        ~Dup() {
+            if (fd < 0) return;
+            gev::detail::forget_fd(fd);
+            ::close(fd);
+        }
+    } dup;
     while (!try_reap()) {
         gev::detail::IoOp op;
         op.kind = gev::detail::IoKind::poll;
-        op.fd = pidfd_;
+        op.fd = dup.fd >= 0 ? dup.fd : pidfd_;
         op.flags = POLLIN;
         op.transient = true;
-        int r = hub.poller().io(op, deadline);
+        int r;
+        try {
+            r = hub.poller().io(op, deadline);
+        } catch (const ConcurrentObjectUseError&) {
+            if (dup.fd >= 0) throw;
+            dup.fd = ::fcntl(pidfd_, F_DUPFD_CLOEXEC, 3);
+            if (dup.fd < 0) throw std::system_error(errno, std::generic_category(), "wait pid " + std::to_string(pid_) + ": dup");
+            continue;
+        }
         if (r == -ETIMEDOUT) throw TimeoutExpired(args_, timeout.value_or(Duration{0}), out_, err_);
         if (r < 0 && r != -ECANCELED) throw std::system_error(-r, std::generic_category(), "wait pid " + std::to_string(pid_));
-        // -ECANCELED: another fiber's poll() reaped the child and closed the pidfd.
+        // -ECANCELED: another fiber reaped the child and closed the pidfd.
     }
     return *returncode_;
 }

@@ -67,7 +67,7 @@ public:
     // Reaps the child if it has ended, without waiting; returns returncode().
     std::optional<int> poll();
     // Parks until the child ends; returns its returncode. Throws TimeoutExpired past
-    // `timeout` (the child keeps running). One fiber at a time may wait.
+    // `timeout` (the child keeps running). Several fibers may wait at once.
     int wait(MaybeDuration timeout = forever);
     // Writes input to stdin (then closes it) while reading stdout and stderr to their
     // end, all at once (no deadlock however large), then waits. Returns {stdout, stderr}

@@ -138,3 +138,17 @@ TEST_CASE("ten children waited for by ten fibers finish in much less than ten ti
         REQUIRE(ten < 5 * one);
     });
 }
+
+TEST_CASE("several fibers may wait on one Popen and all get its returncode", "[proc][wait]") {
+    gev::testing::run([] {
+        int fds = open_fds();
+        sp::Popen p({"sh", "-c", "exec sleep 0.05"});
+        std::vector<gev::Greenlet<int>> gs;
+        for (int i = 0; i < 3; ++i) gs.push_back(gev::spawn([&] { return p.wait(); }));
+        gs.push_back(gev::spawn([&] { return p.communicate().first.empty() ? *p.returncode() : -1; }));
+        gev::sleep(1ms);
+        REQUIRE(p.wait() == 0);
+        for (auto& g : gs) REQUIRE(g.get() == 0);
+        REQUIRE(open_fds() == fds);
+    });
+}
