@@ -27,14 +27,18 @@ TEST_CASE("pipes read and write the child's stdio and park only the calling fibe
                 gev::sleep(1ms);
             }
         });
-        gev::sleep(5ms);   // cat has nothing to echo yet: a reader would park here
-        p.stdin.write_all("hello ");
-        p.stdin.write("world");
-        p.stdin.close();
+        auto writer = gev::spawn([&] {
+            gev::sleep(20ms);   // the reader below parks meanwhile
+            p.stdin.write_all("hello ");
+            p.stdin.write("world");
+            p.stdin.close();
+        });
+        int before = ticks;
         REQUIRE(p.stdout.read_all() == "hello world");
+        REQUIRE(ticks > before + 2);   // the ticker ran while the reader waited
         REQUIRE(p.stdout.read(10).empty());   // end of stream
         REQUIRE(p.wait() == 0);
-        REQUIRE(ticks > 0);
+        writer.join();
         ticker.kill();
     });
 }
