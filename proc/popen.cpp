@@ -1,6 +1,6 @@
 // proc/popen.cpp — Popen's life: start (spawn.cpp), wait on the pidfd through the
 // poller, reap with waitid(P_PIDFD), signal with pidfd_send_signal, and on destruction
-// hand a child still running to the reaper (reaper.cpp). communicate is in
+// hand a child still running to the reaper thread (reaper.cpp). communicate is in
 // communicate.cpp.
 #include "proc/popen.hpp"
 

@@ -2,7 +2,7 @@
 // started with posix_spawn and watched through a pidfd, so wait() parks only the calling
 // fiber (the poller waits for the pidfd on both backends) and reaping is waitid(P_PIDFD).
 // A Popen belongs to the hub of the thread that created it. Dropped while its child runs,
-// it leaves the child running and a reaper on that hub collects its exit (README
+// it leaves the child running and the process's reaper thread collects its exit (README
 // "Processes"): no zombie, no fd left open.
 #pragma once
 

@@ -1,20 +1,25 @@
-// proc/reaper.cpp — orphaned children: one small fiber per child, on the hub that
-// dropped it, parked on the child's pidfd (a readiness wait both pollers support).
-// The fiber's state is an Orphan captured by value, so whichever way the fiber goes —
-// it reaps, it is killed when its hub ends, or it never got to run — the destructor
-// sees a child not yet reaped and hands it to a detached thread, which can block.
+// proc/reaper.cpp — abandoned children are reaped by one thread per process, started the
+// first time a child is abandoned: it poll(2)s the pidfds it was handed (plus an eventfd
+// that announces new ones) and reaps each child as it exits. A thread, not a fiber on
+// the hub that dropped the child: that hub may be ending (a Popen dropped while its fiber
+// is killed at exit), and a wait there would never be served. A forked child starts its
+// own reaper: the parent's thread does not exist there.
 #include "proc/reaper.hpp"
 
-#include "runtime/greenlet.hpp"
-#include "runtime/hub.hpp"
+#include "runtime/poller.hpp"
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <mutex>
+#include <system_error>
 #include <thread>
+#include <vector>
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -23,51 +28,75 @@
 namespace gev::subprocess::proc_detail {
 namespace {
 
-// The last resort, off any hub: a thread that blocks until the child ends.
-void reap_in_thread(int pidfd) noexcept {
-    try {
-        std::thread([pidfd] {
-            int status;
-            while (reap(pidfd, 0, status) == -EINTR) {
-            }
-            ::close(pidfd);
-        }).detach();
-    } catch (const std::system_error&) {
-        // No thread to be had: the child stays a zombie until this process ends, and its
-        // pidfd stays open so that the kernel does not hand its number to anyone else.
-    }
-}
-
-class Orphan {
+class Reaper {
 public:
-    explicit Orphan(int pidfd) noexcept : pidfd_(pidfd) {}
-    Orphan(Orphan&& o) noexcept : pidfd_(std::exchange(o.pidfd_, -1)) {}
-    Orphan& operator=(Orphan&&) = delete;
-    ~Orphan() {
-        if (pidfd_ < 0) return;
-        gev::detail::forget_fd(pidfd_);
-        reap_in_thread(pidfd_);
+    // Throws std::system_error when the eventfd or the thread cannot be had.
+    Reaper() : owner_(::getpid()), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+        if (wake_ < 0) throw std::system_error(errno, std::generic_category(), "gev::subprocess reaper: eventfd");
+        std::thread([this] { loop(); }).detach();
     }
 
-    // Parks on the pidfd until the child ends, then reaps it and closes the pidfd.
-    void watch() {
-        gev::detail::Hub& hub = gev::detail::Hub::require("gev::subprocess reaper");
-        int status;
-        while (reap(pidfd_, WNOHANG, status) == 0) {
-            gev::detail::IoOp op;
-            op.kind = gev::detail::IoKind::poll;
-            op.fd = pidfd_;
-            op.flags = POLLIN;
-            op.transient = true;
-            hub.poller().io(op, -1);
+    pid_t owner() const noexcept { return owner_; }
+
+    void add(int pidfd) noexcept {
+        {
+            std::lock_guard lock(mu_);
+            incoming_.push_back(pidfd);
         }
-        gev::detail::forget_fd(pidfd_);
-        ::close(std::exchange(pidfd_, -1));
+        std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t r = ::write(wake_, &one, sizeof one);
     }
 
 private:
-    int pidfd_;
+    void loop() noexcept {
+        std::vector<pollfd> fds{pollfd{wake_, POLLIN, 0}};
+        for (;;) {
+            if (::poll(fds.data(), fds.size(), -1) < 0) continue;   // EINTR
+            for (std::size_t i = 1; i < fds.size();) {
+                int status;
+                if (fds[i].revents != 0 && reap(fds[i].fd, WNOHANG, status) != 0) {
+                    ::close(fds[i].fd);
+                    fds[i] = fds.back();
+                    fds.pop_back();
+                } else {
+                    fds[i++].revents = 0;
+                }
+            }
+            if (fds[0].revents != 0) {
+                std::uint64_t n;
+                [[maybe_unused]] ssize_t r = ::read(wake_, &n, sizeof n);
+                std::lock_guard lock(mu_);
+                for (int fd : incoming_) fds.push_back(pollfd{fd, POLLIN, 0});
+                incoming_.clear();
+            }
+            fds[0].revents = 0;
+        }
+    }
+
+    const pid_t owner_;
+    const int wake_;
+    std::mutex mu_;
+    std::vector<int> incoming_;
 };
+
+// The reaper of this process (never destroyed: its thread runs until the process ends).
+// nullptr when it could not start.
+Reaper* reaper() noexcept {
+    static std::atomic<Reaper*> current{nullptr};
+    static std::mutex start;
+    Reaper* r = current.load(std::memory_order_acquire);
+    if (r != nullptr && r->owner() == ::getpid()) return r;
+    std::lock_guard lock(start);
+    r = current.load(std::memory_order_relaxed);
+    if (r != nullptr && r->owner() == ::getpid()) return r;
+    try {
+        r = new Reaper;
+    } catch (const std::exception&) {
+        return nullptr;
+    }
+    current.store(r, std::memory_order_release);
+    return r;
+}
 
 }  // namespace
 
@@ -86,22 +115,15 @@ int reap(int pidfd, int flags, int& status) noexcept {
 }
 
 void reap_later(int pidfd) noexcept {
+    gev::detail::forget_fd(pidfd);   // no hub watches it from here on
     int status;
     if (reap(pidfd, WNOHANG, status) != 0) {
-        gev::detail::forget_fd(pidfd);
         ::close(pidfd);
         return;
     }
-    if (gev::detail::Hub::current() == nullptr) {
-        reap_in_thread(pidfd);
-        return;
-    }
-    Orphan orphan(pidfd);
-    try {
-        gev::spawn(SpawnOptions{0, "subprocess reaper"}, [o = std::move(orphan)]() mutable { o.watch(); });
-    } catch (...) {
-        // Could not spawn (out of memory): `orphan`, or the task's copy, hands it on.
-    }
+    if (Reaper* r = reaper()) r->add(pidfd);
+    // Else (no thread to be had) the child stays a zombie until this process ends, and
+    // its pidfd stays open so that its number is not anyone else's meanwhile.
 }
 
 }  // namespace gev::subprocess::proc_detail

@@ -6,9 +6,8 @@
 namespace gev::subprocess::proc_detail {
 
 // Takes ownership of pidfd (a child of ours not yet reaped). Reaps now if the child has
-// ended; else a fiber on the current hub parks on the pidfd and reaps it when it exits.
-// If that hub ends first (or there is none), a detached thread blocks in waitid for it.
-// Either way the pidfd is closed once the child is reaped. Never throws.
+// ended; else hands it to the process's reaper thread, which reaps it when it exits and
+// then closes the pidfd. Any thread, hub or not. Never throws.
 void reap_later(int pidfd) noexcept;
 
 // waitid(P_PIDFD, pidfd, WEXITED | flags). Returns 1 with `status` set to Python's

@@ -1,5 +1,5 @@
 // proc/run.cpp — the helpers are communicate plus Python's cleanup rule: whatever
-// ends them early kills the child first (it is reaped by the hub's reaper once the
+// ends them early kills the child first (it is reaped by the reaper thread once the
 // Popen goes).
 #include "proc/run.hpp"
 

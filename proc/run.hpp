@@ -1,7 +1,7 @@
 // proc/run.hpp — Python's subprocess.run, call, check_call and check_output over Popen.
 // Unlike a bare Popen, these kill the child when they end by an exception
 // (TimeoutExpired, a kill of the calling fiber, a gev::Timeout), as Python's run does;
-// the killed child is reaped by the hub's reaper.
+// the killed child is reaped by the reaper thread (reaper.hpp).
 #pragma once
 
 #include "proc/popen.hpp"

@@ -1,6 +1,6 @@
 // tests/proc/reap_test.cpp — wait's timeout and gev::Timeout, and the rule that an
 // abandoned child (its waiter killed, its Popen dropped, its hub ended) is left running
-// and reaped later: no zombie, no fd left open. Also: children run in parallel.
+// and reaped once it exits: no zombie, no fd left open. Also: children run in parallel.
 #include "proc_support.hpp"
 
 #include <signal.h>
@@ -59,7 +59,7 @@ TEST_CASE("killing a fiber parked in wait leaves the child running, then reaped,
         char s = state_of(pid);
         ::kill(pid, SIGKILL);   // still our unreaped child: the number cannot be anyone else's
         REQUIRE((s != 0 && s != 'Z'));   // it was left running
-        REQUIRE(eventually([&] { return state_of(pid) == 0; }));   // and reaped by the hub
+        REQUIRE(eventually([&] { return state_of(pid) == 0; }));   // and then reaped
         REQUIRE(no_children());
         REQUIRE(open_fds() == fds);
     });
@@ -85,7 +85,7 @@ TEST_CASE("killing a fiber parked in communicate leaves no zombie and no fd open
     });
 }
 
-TEST_CASE("a Popen dropped while its child runs leaves it running and the hub reaps it", "[proc][reap]") {
+TEST_CASE("a Popen dropped while its child runs leaves it running and it is reaped when it exits", "[proc][reap]") {
     gev::testing::run([] {
         int fds = open_fds();
         int pid;
@@ -114,6 +114,42 @@ TEST_CASE("a child still running when its hub ends is reaped after gev::run retu
     REQUIRE(eventually([&] { return state_of(pid) == 0; }));
     REQUIRE(no_children());
     REQUIRE(eventually([&] { return open_fds() == fds; }));   // the reaping thread closes the pidfd
+}
+
+TEST_CASE("a fiber still waiting on a child when its hub ends leaves it to be reaped", "[proc][reap]") {
+    int fds = open_fds();
+    int pid = -1;
+    gev::run([&] {
+        gev::spawn([&] {
+            sp::Popen p({"sleep", "10"}, {.stdout = sp::PIPE});
+            pid = p.pid();
+            p.wait();   // killed here when main returns
+        });
+        gev::sleep(5ms);
+    });
+    REQUIRE(pid > 0);
+    char s = state_of(pid);
+    ::kill(pid, SIGKILL);
+    REQUIRE((s != 0 && s != 'Z'));
+    REQUIRE(eventually([&] { return state_of(pid) == 0; }));
+    REQUIRE(no_children());
+    REQUIRE(eventually([&] { return open_fds() == fds; }));
+}
+
+TEST_CASE("a Popen made and dropped outside any hub is reaped too", "[proc][reap]") {
+    int fds = open_fds();
+    int pid;
+    {
+        sp::Popen p({"sleep", "10"});
+        pid = p.pid();
+        REQUIRE_FALSE(p.poll().has_value());
+    }
+    char s = state_of(pid);
+    ::kill(pid, SIGKILL);
+    REQUIRE((s != 0 && s != 'Z'));
+    REQUIRE(eventually([&] { return state_of(pid) == 0; }));
+    REQUIRE(no_children());
+    REQUIRE(eventually([&] { return open_fds() == fds; }));
 }
 
 TEST_CASE("a hundred children started and waited for leave no fd open", "[proc][reap]") {
