@@ -11,6 +11,7 @@
 
 #include "file/file.hpp"
 #include "net/net.hpp"
+#include "proc/subprocess.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/errors.hpp"

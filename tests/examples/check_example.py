@@ -55,6 +55,13 @@ def check(name, argv):
                    or fiber == "main" and any("<main id=" in l and what in l for l in lines),
                    f"a line for {fiber}: {what}", out)
         expect(any("not started" in l for l in lines), "the spawn_later fiber, not started", out)
+    elif name == "subprocess_demo":
+        expect(lines[0] == "ok 10 sleep 1 children exited 0 (10/10)", "the ten children exited 0", out)
+        expect(lines[1].startswith("ok 10 sleep 1 children in "), "the ten children ran at once", out)
+        expect(lines[2] == "ok cat exited 0", "cat exited 0", out)
+        expect(lines[3].startswith("ok 10 MiB through cat: 10485760 bytes back, identical: yes"), "10 MiB came back", out)
+        expect(not any(l.startswith("FAILED") for l in lines), "no check failed", out)
+        expect(elapsed < 8, f"well under 10 s in all (took {elapsed:.2f} s)", out)
     elif name in check_threads.CHECKS:
         check_threads.CHECKS[name](lines, lambda cond, what: expect(cond, what, out))
     elif name in check_queues.CHECKS:
