@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,13 +29,12 @@ constexpr std::size_t kMaxTransfer = 0x7ffff000;
 int plain(IoOp& op) noexcept { return io_try(op); }   // the blocking call, right here
 
 // $GEV_FILE_NOWAIT=0 turns the synchronous first attempt off (for measuring).
-bool nowait_first() noexcept {
-    static const bool on = [] {
-        const char* v = std::getenv("GEV_FILE_NOWAIT");
-        return v == nullptr || std::strcmp(v, "0") != 0;
-    }();
-    return on;
-}
+std::atomic<bool> g_nowait_first{[] {
+    const char* v = std::getenv("GEV_FILE_NOWAIT");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+}()};
+
+bool nowait_first() noexcept { return g_nowait_first.load(std::memory_order_relaxed); }
 
 // Hands op to the poller, or to the thread pool when the poller cannot take it. A kill
 // or Timeout that arrived while an earlier op completed anyway is raised here, before
@@ -96,6 +96,8 @@ ssize_t write_at(int fd, const void* buf, std::size_t n, std::uint64_t off) {
 }
 
 }  // namespace
+
+void set_file_nowait_first(bool on) noexcept { g_nowait_first.store(on, std::memory_order_relaxed); }
 
 bool file_ops_available() noexcept {
     if (t_hub == nullptr) return false;
