@@ -67,10 +67,15 @@ File::File(File&& o) noexcept
 }
 
 File& File::operator=(File&& o) noexcept {
-    if (this != &o) {
-        File old(std::move(*this));
-        new (this) File(std::move(o));
-    }
+    if (this == &o) return *this;
+    File taken(std::move(o));   // on its way out, `taken` closes what this File held
+    std::swap(fd_, taken.fd_);
+    name_.swap(taken.name_);
+    std::swap(readable_, taken.readable_);
+    std::swap(writable_, taken.writable_);
+    rbuf_.swap(taken.rbuf_);
+    std::swap(rpos_, taken.rpos_);
+    wbuf_.swap(taken.wbuf_);
     return *this;
 }
 
