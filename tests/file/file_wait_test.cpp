@@ -122,6 +122,33 @@ TEST_CASE("sendfile sends a file range over a loopback socket, parking while the
     });
 }
 
+TEST_CASE("sendfile of a cold file sends it all while another fiber keeps running", "[file][sendfile]") {
+    TempDir dir;
+    std::string data = pattern(8 << 20);
+    gev::testing::put_file(dir / "c", data);
+    gev::testing::make_cold(dir / "c");
+    gev::testing::run([&] {
+        auto [client, server] = gev::testing::tcp_pair();
+        File f = File::open(dir / "c");
+        std::string got;
+        bool sending = true;
+        int ticks_during = 0;
+        auto reader = gev::spawn([&, &client = client] {
+            std::string buf(1 << 16, '\0');
+            while (std::size_t n = client.recv(std::span(buf.data(), buf.size()))) {
+                got.append(buf.data(), n);
+                if (sending) ++ticks_during;
+            }
+        });
+        CHECK(gev::sendfile(server, f, 0, data.size()) == data.size());
+        sending = false;
+        server.close();
+        reader.join();
+        CHECK(first_difference(got, data) == std::string::npos);
+        CHECK(ticks_during > 0);
+    });
+}
+
 TEST_CASE("sendfile to a closed peer throws a SocketError naming sendfile", "[file][sendfile]") {
     TempDir dir;
     gev::testing::put_file(dir / "s", pattern(4 << 20));
