@@ -41,8 +41,11 @@ bool nowait_first() noexcept { return g_nowait_first.load(std::memory_order_rela
 // anything new starts: a loop of file ops that each finish before their cancellation
 // would otherwise never see it.
 int submit(Hub& hub, IoOp& op) {
-    Hub::raise_pending(current_fiber());
-    int r = hub.poller().io(op, -1);
+    int r;
+    do {   // -EINTR: the cancellation of a kill interrupted an io-wq worker; nothing moved
+        Hub::raise_pending(current_fiber());
+        r = hub.poller().io(op, -1);
+    } while (r == -EINTR);
     if (r != -EOPNOTSUPP) return r;
     // The worker's call cannot be taken back: its result (an fd, bytes that moved the
     // position) must reach the caller, so a kill arriving meanwhile waits, shielded,
