@@ -139,3 +139,23 @@ TEST_CASE("file ops outside a hub are the plain calls", "[file][ops]") {
     CHECK(std::string(buf, 3) == "abc");
     ::close(fd);
 }
+
+TEST_CASE("file ops run in the ring on io_uring and on the thread pool on epoll", "[file][ops]") {
+    TempDir dir;
+    gev::detail::set_file_nowait_first(false);
+    gev::testing::run([&] {
+        int fd = gev::detail::file_openat(AT_FDCWD, (dir / "r").c_str(), O_RDWR | O_CREAT, 0644);
+        REQUIRE(fd >= 0);
+        CHECK(gev::detail::file_pwrite(fd, "ring", 4, 0) == 4);
+        char buf[4];
+        CHECK(gev::detail::file_pread(fd, buf, 4, 0) == 4);
+        CHECK(gev::detail::file_fsync(fd, true) == 0);
+        struct statx sx{};
+        CHECK(gev::detail::file_statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, &sx) == 0);
+        ::close(fd);
+        gev::HubStats s = gev::stats().at(0);
+        if (s.poller == "io_uring") CHECK(s.threadpool_threads == 0);
+        else CHECK(s.threadpool_threads > 0);
+    });
+    gev::detail::set_file_nowait_first(true);
+}
