@@ -79,6 +79,8 @@ ssize_t read_at(int fd, void* buf, std::size_t n, std::uint64_t off) {
         if (got == static_cast<ssize_t>(n) || got == 0) return got;   // all of it, or EOF
         if (got < 0 && errno != EAGAIN && errno != EOPNOTSUPP) return -errno;
         if (got < 0) got = 0;
+        // A kill about to be raised would lose what moved the position: return it first.
+        if (got > 0 && Hub::can_raise(current_fiber())) return got;
         op.buf = static_cast<char*>(buf) + got;
         op.len = n - static_cast<std::size_t>(got);
         if (off != kCurrentPosition) op.offset = off + static_cast<std::uint64_t>(got);
