@@ -118,6 +118,7 @@ private:
     std::string rbuf_;               // read-ahead; rbuf_[rpos_..] not yet returned
     std::size_t rpos_ = 0;
     std::string wbuf_;               // written, not yet flushed
+    bool wrote_ = false;             // close(2) may flush to the disk (ext4's auto_da_alloc)
 };
 
 class File::LineIterator {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,21 +29,23 @@ constexpr std::size_t kMaxTransfer = 0x7ffff000;
 int plain(IoOp& op) noexcept { return io_try(op); }   // the blocking call, right here
 
 // $GEV_FILE_NOWAIT=0 turns the synchronous first attempt off (for measuring).
-bool nowait_first() noexcept {
-    static const bool on = [] {
-        const char* v = std::getenv("GEV_FILE_NOWAIT");
-        return v == nullptr || std::strcmp(v, "0") != 0;
-    }();
-    return on;
-}
+std::atomic<bool> g_nowait_first{[] {
+    const char* v = std::getenv("GEV_FILE_NOWAIT");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+}()};
+
+bool nowait_first() noexcept { return g_nowait_first.load(std::memory_order_relaxed); }
 
 // Hands op to the poller, or to the thread pool when the poller cannot take it. A kill
 // or Timeout that arrived while an earlier op completed anyway is raised here, before
 // anything new starts: a loop of file ops that each finish before their cancellation
 // would otherwise never see it.
 int submit(Hub& hub, IoOp& op) {
-    Hub::raise_pending(current_fiber());
-    int r = hub.poller().io(op, -1);
+    int r;
+    do {   // -EINTR: the cancellation of a kill interrupted an io-wq worker; nothing moved
+        Hub::raise_pending(current_fiber());
+        r = hub.poller().io(op, -1);
+    } while (r == -EINTR);
     if (r != -EOPNOTSUPP) return r;
     // The worker's call cannot be taken back: its result (an fd, bytes that moved the
     // position) must reach the caller, so a kill arriving meanwhile waits, shielded,
@@ -76,6 +79,8 @@ ssize_t read_at(int fd, void* buf, std::size_t n, std::uint64_t off) {
         if (got == static_cast<ssize_t>(n) || got == 0) return got;   // all of it, or EOF
         if (got < 0 && errno != EAGAIN && errno != EOPNOTSUPP) return -errno;
         if (got < 0) got = 0;
+        // A kill about to be raised would lose what moved the position: return it first.
+        if (got > 0 && Hub::can_raise(current_fiber())) return got;
         op.buf = static_cast<char*>(buf) + got;
         op.len = n - static_cast<std::size_t>(got);
         if (off != kCurrentPosition) op.offset = off + static_cast<std::uint64_t>(got);
@@ -96,6 +101,8 @@ ssize_t write_at(int fd, const void* buf, std::size_t n, std::uint64_t off) {
 }
 
 }  // namespace
+
+void set_file_nowait_first(bool on) noexcept { g_nowait_first.store(on, std::memory_order_relaxed); }
 
 bool file_ops_available() noexcept {
     if (t_hub == nullptr) return false;

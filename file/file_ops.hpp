@@ -17,6 +17,10 @@ namespace gev::detail {
 // True when the caller is a running fiber of a hub, so the calls below park it.
 bool file_ops_available() noexcept;
 
+// Whether reads first try a synchronous preadv2(RWF_NOWAIT) (default: on; off with
+// $GEV_FILE_NOWAIT=0). For perf/file_bench; any thread, takes effect at the next read.
+void set_file_nowait_first(bool on) noexcept;
+
 // read(2)/write(2) at the fd's file position, which they advance exactly as the system
 // calls do. Return the count or -errno; never throw, except that a pending kill or
 // Timeout is raised once the kernel holds nothing of the operation (a transfer that

@@ -39,6 +39,7 @@ void File::flush() {
 }
 
 void File::write_out(const char* p, std::size_t n) {
+    wrote_ = true;
     while (n > 0) {
         ssize_t r = detail::file_write(fd_, p, n);
         if (r < 0) fail(static_cast<int>(-r), "write");
@@ -88,6 +89,7 @@ std::size_t File::pread(std::span<std::byte> buf, off_t offset) {
 
 std::size_t File::pwrite(std::span<const std::byte> buf, off_t offset) {
     check_open("pwrite");
+    wrote_ = true;
     if (!wbuf_.empty()) flush();
     std::size_t done = 0;
     while (done < buf.size()) {

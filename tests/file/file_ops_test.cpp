@@ -41,6 +41,28 @@ TEST_CASE("file_read and file_write use and advance the file position like read 
     CHECK(gev::testing::get_file(dir / "a") == "0123456XY9");
 }
 
+TEST_CASE("with the page-cache first try off, reads at the file position still advance it", "[file][ops]") {
+    TempDir dir;
+    gev::testing::put_file(dir / "a", "abcdefghij");
+    gev::detail::set_file_nowait_first(false);   // every read goes to io_uring (offset -1) or the pool
+    gev::testing::run([&] {
+        int fd = gev::detail::file_openat(AT_FDCWD, (dir / "a").c_str(), O_RDONLY, 0);
+        REQUIRE(fd >= 0);
+        char buf[4];
+        REQUIRE(gev::detail::file_read(fd, buf, 4) == 4);
+        CHECK(std::string(buf, 4) == "abcd");
+        REQUIRE(gev::detail::file_read(fd, buf, 4) == 4);
+        CHECK(std::string(buf, 4) == "efgh");
+        CHECK(::lseek(fd, 0, SEEK_CUR) == 8);
+        CHECK(gev::detail::file_pread(fd, buf, 2, 1) == 2);
+        CHECK(std::string(buf, 2) == "bc");
+        CHECK(gev::detail::file_read(fd, buf, 4) == 2);
+        CHECK(gev::detail::file_read(fd, buf, 4) == 0);
+        ::close(fd);
+    });
+    gev::detail::set_file_nowait_first(true);
+}
+
 TEST_CASE("file_pread and file_pwrite leave the file position alone", "[file][ops]") {
     TempDir dir;
     gev::testing::put_file(dir / "a", "abcdefgh");
@@ -116,4 +138,24 @@ TEST_CASE("file ops outside a hub are the plain calls", "[file][ops]") {
     CHECK(gev::detail::file_pread(fd, buf, 3, 0) == 3);
     CHECK(std::string(buf, 3) == "abc");
     ::close(fd);
+}
+
+TEST_CASE("file ops run in the ring on io_uring and on the thread pool on epoll", "[file][ops]") {
+    TempDir dir;
+    gev::detail::set_file_nowait_first(false);
+    gev::testing::run([&] {
+        int fd = gev::detail::file_openat(AT_FDCWD, (dir / "r").c_str(), O_RDWR | O_CREAT, 0644);
+        REQUIRE(fd >= 0);
+        CHECK(gev::detail::file_pwrite(fd, "ring", 4, 0) == 4);
+        char buf[4];
+        CHECK(gev::detail::file_pread(fd, buf, 4, 0) == 4);
+        CHECK(gev::detail::file_fsync(fd, true) == 0);
+        struct statx sx{};
+        CHECK(gev::detail::file_statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, &sx) == 0);
+        ::close(fd);
+        gev::HubStats s = gev::stats().at(0);
+        if (s.poller == "io_uring") CHECK(s.threadpool_threads == 0);
+        else CHECK(s.threadpool_threads > 0);
+    });
+    gev::detail::set_file_nowait_first(true);
 }

@@ -246,5 +246,10 @@ TEST_CASE("a moved-from File is closed and the moved-to one works", "[file][api]
         File c;
         c = std::move(b);
         CHECK_FALSE(c.closed());
+        int open_before = gev::testing::count_fds();
+        File d = File::open(dir / "m");
+        d = std::move(c);   // d's own file is closed
+        CHECK(gev::testing::count_fds() == open_before);
+        CHECK_FALSE(d.closed());
     });
 }
