@@ -8,6 +8,7 @@
 #include "runtime/signal.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/fork_hooks.hpp"
 #include "runtime/greenlet.hpp"
 #include "runtime/hub.hpp"
 
@@ -17,6 +18,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -170,7 +172,41 @@ Slot& slot_for(Hub& hub) {
     return *free_slot;
 }
 
+// A fresh pipe under the slot's fd numbers: the inherited one is shared with the
+// parent, whose reader would take the child's signals. dup3 replaces each number in
+// one step, so a handler writing meanwhile writes to one pipe or the other, never to
+// a closed or reused number.
+void renew_pipe(Slot& slot) noexcept {
+    int p[2];
+    if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
+        die("gev::fork: the child could not make a signal pipe: " + std::string(std::strerror(errno)));
+    int wr = slot.wr.load(std::memory_order_relaxed);
+    if (::dup3(p[0], slot.rd, O_CLOEXEC) < 0 || ::dup3(p[1], wr, O_CLOEXEC) < 0)
+        die("gev::fork: the child could not replace a signal pipe: " + std::string(std::strerror(errno)));
+    ::close(p[0]);
+    ::close(p[1]);
+}
+
 }  // namespace
+
+void signals_fork_lock() noexcept { registry().mu.lock(); }
+void signals_fork_unlock() noexcept { registry().mu.unlock(); }
+
+void signals_after_fork_child(Hub& hub) noexcept {
+    std::lock_guard lock(registry().mu);
+    int made = g_slots_made.load(std::memory_order_relaxed);
+    for (int i = 0; i < made; ++i) {
+        Slot& slot = g_slots[i];
+        renew_pipe(slot);
+        if (slot.hub != &hub) continue;
+        try {   // the reader was abandoned with the parent's other fibers
+            gev::spawn(SpawnOptions{0, "signal reader"}, [hp = &hub, sp = &slot] { reader_loop(hp, sp); });
+        } catch (...) {
+            die("gev::fork: out of memory restarting the signal reader in the child");
+        }
+    }
+}
+
 }  // namespace detail
 
 SignalHandler signal_handler(int sig, std::function<void()> f) {
