@@ -16,9 +16,9 @@ void pollers_fork_lock() noexcept;
 void pollers_fork_unlock() noexcept;   // parent and child alike
 std::size_t live_pollers() noexcept;
 
-// Signal self-pipes (signal.cpp). In the child every slot gets a fresh pipe under the
-// same fd numbers (the old one is the parent's), and the hub's reader fiber, which
-// was abandoned with the others, is started again.
+// Signal handlers (signal.cpp). The child starts with none (the parent's are functions
+// of abandoned fibers) and every self-pipe slot gets a fresh pipe under the same fd
+// numbers (the old one is the parent's, whose reader would take the child's signals).
 void signals_fork_lock() noexcept;
 void signals_fork_unlock() noexcept;   // parent and child alike
 void signals_after_fork_child(Hub& hub) noexcept;   // after the unlock

@@ -192,18 +192,28 @@ void renew_pipe(Slot& slot) noexcept {
 void signals_fork_lock() noexcept { registry().mu.lock(); }
 void signals_fork_unlock() noexcept { registry().mu.unlock(); }
 
-void signals_after_fork_child(Hub& hub) noexcept {
-    std::lock_guard lock(registry().mu);
+// The parent's handlers are functions of the parent's fibers, which the child
+// abandoned: the child starts with none. Each signal they caught gets back the
+// disposition it had before gev, every slot is freed, and the next signal_handler
+// call starts a reader again.
+void signals_after_fork_child(Hub&) noexcept {
+    Registry& r = registry();
+    std::lock_guard lock(r.mu);
+    // Kept, not destroyed: what their functions captured is the parent's.
+    static auto* dropped = new std::vector<std::map<std::uint64_t, Entry>>;
+    try {
+        dropped->push_back(std::move(r.handlers));
+    } catch (...) {
+        die("gev::fork: out of memory dropping the parent's signal handlers in the child");
+    }
+    r.handlers.clear();
+    for (auto& [sig, old] : r.previous) ::sigaction(sig, &old, nullptr);
+    r.previous.clear();
     int made = g_slots_made.load(std::memory_order_relaxed);
     for (int i = 0; i < made; ++i) {
-        Slot& slot = g_slots[i];
-        renew_pipe(slot);
-        if (slot.hub != &hub) continue;
-        try {   // the reader was abandoned with the parent's other fibers
-            gev::spawn(SpawnOptions{0, "signal reader"}, [hp = &hub, sp = &slot] { reader_loop(hp, sp); });
-        } catch (...) {
-            die("gev::fork: out of memory restarting the signal reader in the child");
-        }
+        g_slots[i].mask.store(0, std::memory_order_release);
+        g_slots[i].hub = nullptr;
+        renew_pipe(g_slots[i]);
     }
 }
 
