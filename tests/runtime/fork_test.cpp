@@ -60,6 +60,30 @@ TEST_CASE("in the child only the forking fiber goes on: it sleeps, spawns and ke
     REQUIRE(other_ran);
 }
 
+TEST_CASE("the abandoned fibers' timers are dropped in the child: a wait nothing can end there is a LoopExit at once",
+          "[runtime][fork]") {
+    int child = -1;
+    gev::testing::run([&] {
+        auto sleeper = gev::spawn([] { gev::sleep(30s); });   // its timer would keep the child's hub busy
+        gev::sleep(0s);
+        pid_t pid = gev::fork();
+        if (pid == 0) {
+            child_exits([] {
+                gev::Event never;
+                try {
+                    never.wait();
+                } catch (const gev::LoopExit&) {
+                    return 0;
+                }
+                return 1;
+            });
+        }
+        child = reap(pid);
+        sleeper.kill();
+    });
+    REQUIRE(child == 0);
+}
+
 TEST_CASE("the parent's sockets and sleeps keep working after a fork while the child uses sockets of its own",
           "[runtime][fork][net]") {
     std::string got;
@@ -130,6 +154,8 @@ TEST_CASE("in the child gev::run returns once the forking fiber ends, and main, 
     bool in_child = false;
     bool main_went_on = false;
     int child = -1;
+    gev::RunOptions watched;
+    watched.monitor = true;   // the watchdog's thread is the parent's: the child's hub gets its own
     int result = gev::run([&] {
         auto forker = gev::spawn([&] {
             pid_t pid = gev::fork();
@@ -143,7 +169,7 @@ TEST_CASE("in the child gev::run returns once the forking fiber ends, and main, 
         forker.join();
         main_went_on = true;
         return 5;
-    });
+    }, watched);
     if (in_child) ::_exit(result == 0 && !main_went_on ? 0 : 1);
     CHECK(result == 5);
     CHECK(main_went_on);
