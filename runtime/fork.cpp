@@ -211,7 +211,7 @@ pid_t fork() {
     signals_fork_unlock();
     hub->reinit_after_fork(self);
     monitor_after_fork_child(hub);
-    signals_after_fork_child(*hub);
+    signals_after_fork_child();
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return 0;
 }

@@ -21,7 +21,7 @@ std::size_t live_pollers() noexcept;
 // numbers (the old one is the parent's, whose reader would take the child's signals).
 void signals_fork_lock() noexcept;
 void signals_fork_unlock() noexcept;   // parent and child alike
-void signals_after_fork_child(Hub& hub) noexcept;   // after the unlock
+void signals_after_fork_child() noexcept;   // after the unlock
 
 // The watchdog (monitor.cpp): its thread does not exist in the child; a hub it watched
 // is watched there by a new one.

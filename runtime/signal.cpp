@@ -4,7 +4,8 @@
 // and each hub's reader fiber runs that hub's handlers, so a signal reaches every hub
 // that registered for it whichever thread the kernel delivered it to. Pipes are never
 // closed (a handler on another thread may be about to write): a hub that ends leaves
-// its slot, pipe included, to the next hub that needs one.
+// its slot, pipe included, to the next hub that needs one. A gev::fork child gets new
+// pipes under the same numbers and none of the parent's handlers.
 #include "runtime/signal.hpp"
 
 #include "runtime/errors.hpp"
@@ -196,7 +197,7 @@ void signals_fork_unlock() noexcept { registry().mu.unlock(); }
 // abandoned: the child starts with none. Each signal they caught gets back the
 // disposition it had before gev, every slot is freed, and the next signal_handler
 // call starts a reader again.
-void signals_after_fork_child(Hub&) noexcept {
+void signals_after_fork_child() noexcept {
     Registry& r = registry();
     std::lock_guard lock(r.mu);
     // Kept, not destroyed: what their functions captured is the parent's.
