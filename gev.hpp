@@ -15,6 +15,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/debug.hpp"
 #include "runtime/errors.hpp"
+#include "runtime/fork.hpp"
 #include "runtime/greenlet.hpp"
 #include "runtime/joinall.hpp"
 #include "runtime/keepalive.hpp"

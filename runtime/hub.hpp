@@ -134,6 +134,13 @@ public:
     void shutdown();
     // Runs the loop until `done()` holds; used by gev::run to wait for the other hubs.
     void run_until(bool (*done)(void*), void* arg);
+    // gev::fork (fork.cpp), on the forking fiber: throws std::system_error when this
+    // hub cannot fork now, and hands queued submissions to the kernel.
+    void prepare_fork(Fiber* self);
+    // gev::fork's child (fork.cpp): `self` is the one fiber left and takes main's
+    // place; the other fibers are abandoned and the poller, timers, inbox and thread
+    // pool start afresh. Never throws (dies when the child cannot go on).
+    void reinit_after_fork(Fiber* self) noexcept;
 
     // Names the callback running on a borrowed stack ("the error handler") for the
     // scope; park() and yield() abort while one is set.
@@ -180,6 +187,7 @@ private:
     [[noreturn]] void die_parked(const char* what) const noexcept;
 
     Fiber* root_;
+    Fiber* main_ = nullptr;               // run()'s; in a forked child, the forking fiber
     Fiber* ready_head_ = nullptr;
     Fiber* ready_tail_ = nullptr;
     std::size_t ready_count_ = 0;

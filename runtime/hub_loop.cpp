@@ -164,7 +164,10 @@ bool Hub::nothing_can_wake(Fiber* main) {
 }
 
 void Hub::run(Fiber* main) {
-    loop_until_dead(main, -1);
+    main_ = main;
+    // A fiber that forked takes main's place in the child (reinit_after_fork).
+    do loop_until_dead(main_, -1);
+    while (main_->state != FiberState::dead);
     unstick();
     kill_leftovers();
 }

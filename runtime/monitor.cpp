@@ -6,6 +6,7 @@
 // CPU time used) is not reported.
 #include "runtime/monitor.hpp"
 
+#include "runtime/fork_hooks.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/safe_write.hpp"
 
@@ -52,11 +53,17 @@ struct Monitor {
     std::shared_ptr<Loop> loop;    // the running monitor thread's, or null
     std::thread thread;
     std::int64_t threshold_ns = 100'000'000;
+    Monitor* before_fork = nullptr;   // the parent's, kept reachable in a forked child
 };
 
+// Never destroyed: no thread is joined at exit. gev::fork's child replaces it (the
+// parent's thread, its condition variable's waiters and its mutex are not the child's).
+std::atomic<Monitor*> g_monitor{nullptr};
+
 Monitor& monitor() {
-    static Monitor* m = new Monitor;   // never destroyed: no thread is joined at exit
-    return *m;
+    static std::once_flag once;
+    std::call_once(once, [] { g_monitor.store(new Monitor, std::memory_order_release); });
+    return *g_monitor.load(std::memory_order_acquire);
 }
 
 std::atomic<std::size_t> g_watched{0};
@@ -215,6 +222,22 @@ void monitor_hub(Hub* hub, std::optional<bool> enable) noexcept {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gev: the watchdog could not start: %s\n", e.what());
     }
+}
+
+void monitor_fork_lock() noexcept { monitor().mu.lock(); }
+void monitor_fork_unlock() noexcept { monitor().mu.unlock(); }
+
+void monitor_after_fork_child(Hub* hub) noexcept {
+    Monitor* old = &monitor();
+    bool watched = std::any_of(old->hubs.begin(), old->hubs.end(), [hub](const Watched& w) { return w.hub == hub; });
+    // The old monitor stays allocated and locked: its std::thread names a thread that
+    // does not exist here and must be neither joined nor destroyed.
+    auto* fresh = new Monitor;
+    fresh->before_fork = old;
+    g_monitor.store(fresh, std::memory_order_release);
+    g_watched.store(0);
+    g_pending.store(false);   // a request of the parent's monitor, not ours
+    if (watched) monitor_hub(hub, true);
 }
 
 void unmonitor_hub(Hub* hub) noexcept {

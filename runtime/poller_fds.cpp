@@ -5,6 +5,7 @@
 #include "runtime/poller_fds.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/fork_hooks.hpp"
 #include "runtime/hub.hpp"
 
 #include <algorithm>
@@ -53,6 +54,14 @@ Registry& registry() {
 }
 
 }  // namespace
+
+// gev::fork: no other thread may hold the registry at the instant of the fork.
+void pollers_fork_lock() noexcept { registry().mu.lock(); }
+void pollers_fork_unlock() noexcept { registry().mu.unlock(); }
+std::size_t live_pollers() noexcept {
+    std::lock_guard lock(registry().mu);
+    return registry().live.size();
+}
 
 FdOwner::FdOwner(Hub& hub, Poller& poller) : hub_(hub), poller_(poller) {
     Registry& r = registry();

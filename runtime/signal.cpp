@@ -4,10 +4,12 @@
 // and each hub's reader fiber runs that hub's handlers, so a signal reaches every hub
 // that registered for it whichever thread the kernel delivered it to. Pipes are never
 // closed (a handler on another thread may be about to write): a hub that ends leaves
-// its slot, pipe included, to the next hub that needs one.
+// its slot, pipe included, to the next hub that needs one. A gev::fork child gets new
+// pipes under the same numbers and none of the parent's handlers.
 #include "runtime/signal.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/fork_hooks.hpp"
 #include "runtime/greenlet.hpp"
 #include "runtime/hub.hpp"
 
@@ -17,6 +19,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -170,7 +173,51 @@ Slot& slot_for(Hub& hub) {
     return *free_slot;
 }
 
+// A fresh pipe under the slot's fd numbers: the inherited one is shared with the
+// parent, whose reader would take the child's signals. dup3 replaces each number in
+// one step, so a handler writing meanwhile writes to one pipe or the other, never to
+// a closed or reused number.
+void renew_pipe(Slot& slot) noexcept {
+    int p[2];
+    if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
+        die("gev::fork: the child could not make a signal pipe: " + std::string(std::strerror(errno)));
+    int wr = slot.wr.load(std::memory_order_relaxed);
+    if (::dup3(p[0], slot.rd, O_CLOEXEC) < 0 || ::dup3(p[1], wr, O_CLOEXEC) < 0)
+        die("gev::fork: the child could not replace a signal pipe: " + std::string(std::strerror(errno)));
+    ::close(p[0]);
+    ::close(p[1]);
+}
+
 }  // namespace
+
+void signals_fork_lock() noexcept { registry().mu.lock(); }
+void signals_fork_unlock() noexcept { registry().mu.unlock(); }
+
+// The parent's handlers are functions of the parent's fibers, which the child
+// abandoned: the child starts with none. Each signal they caught gets back the
+// disposition it had before gev, every slot is freed, and the next signal_handler
+// call starts a reader again.
+void signals_after_fork_child() noexcept {
+    Registry& r = registry();
+    std::lock_guard lock(r.mu);
+    // Kept, not destroyed: what their functions captured is the parent's.
+    static auto* dropped = new std::vector<std::map<std::uint64_t, Entry>>;
+    try {
+        dropped->push_back(std::move(r.handlers));
+    } catch (...) {
+        die("gev::fork: out of memory dropping the parent's signal handlers in the child");
+    }
+    r.handlers.clear();
+    for (auto& [sig, old] : r.previous) ::sigaction(sig, &old, nullptr);
+    r.previous.clear();
+    int made = g_slots_made.load(std::memory_order_relaxed);
+    for (int i = 0; i < made; ++i) {
+        g_slots[i].mask.store(0, std::memory_order_release);
+        g_slots[i].hub = nullptr;
+        renew_pipe(g_slots[i]);
+    }
+}
+
 }  // namespace detail
 
 SignalHandler signal_handler(int sig, std::function<void()> f) {

@@ -29,6 +29,13 @@ public:
     void cancel(TimerNode* n) noexcept;
     // Removes and returns the earliest timer due at `now`, or nullptr.
     TimerNode* pop_due(std::int64_t now) noexcept;
+    // Disarms every timer and returns them, unordered (a forked child sorts out its own).
+    std::vector<TimerNode*> take_all() noexcept {
+        for (TimerNode* n : heap_) n->index = TimerNode::kUnarmed;
+        std::vector<TimerNode*> all;
+        all.swap(heap_);
+        return all;
+    }
 
 private:
     static bool before(const TimerNode* a, const TimerNode* b) noexcept {
