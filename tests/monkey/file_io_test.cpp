@@ -2,12 +2,12 @@
 // callers: read/write/pread/pwrite (and readv, pwritev) on a hub's fiber go through
 // gev's file operations, parking only the fiber (another fiber runs meanwhile), with
 // the system calls' results: counts, the file position, errno. Not patched, or off a
-// fiber, they are the C library's. GEV_FILE_NOWAIT=0 (set before any file operation
-// of this process) turns off the synchronous page-cache attempt, so every read parks.
+// fiber, they are the C library's. The synchronous page-cache attempt is turned off
+// for the whole binary, so every read parks.
+#include "file/file_ops.hpp"
 #include "monkey_support.hpp"
 #include "plain_calls.hpp"
 
-#include <stdlib.h>
 
 #include <cerrno>
 #include <string>
@@ -16,7 +16,8 @@ using namespace gev::testing;
 
 namespace {
 
-[[maybe_unused]] const int kNoWaitOff = ::setenv("GEV_FILE_NOWAIT", "0", 1);
+// Not $GEV_FILE_NOWAIT: libgev reads it when it loads, before this file's statics.
+[[maybe_unused]] const bool kNoWaitOff = (gev::detail::set_file_nowait_first(false), true);
 
 // A fresh temporary file open for reading and writing, removed at once.
 int temp_file(int extra_flags = 0) {
