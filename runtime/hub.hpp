@@ -71,10 +71,12 @@ public:
     void idle();
     // Raises the current fiber's pending exception, if any and if it may be raised now:
     // not while it unwinds, and under a gev::Shield only a LoopExit. Then the next
-    // queued kill, if any, becomes pending.
-    static void raise_pending(Fiber* self);
+    // queued kill, if any, becomes pending. Inline: nothing pending is the common case.
+    static void raise_pending(Fiber* self) {
+        if (self->pending) [[unlikely]] raise_pending_slow(self);
+    }
     // Whether raise_pending(self) would throw now.
-    static bool can_raise(const Fiber* self) noexcept;
+    static bool can_raise(const Fiber* self) noexcept { return self->pending && can_raise_slow(self); }
     // Switches away from the current fiber, whose state the caller has set.
     void reschedule(Fiber* self) noexcept;
     // Ends the dead main fiber by returning to the hub's loop, so fibers that are still
@@ -160,6 +162,8 @@ private:
         void* arg;
         std::uint64_t n;
     };
+    static void raise_pending_slow(Fiber* self);
+    static bool can_raise_slow(const Fiber* self) noexcept;
     Fiber* pop_ready() noexcept;
     void turn(std::int64_t timeout_ns) noexcept;
     void fire_timers() noexcept;
