@@ -124,6 +124,7 @@ void spawn_fiber_later(Fiber* f, Duration delay, const SpawnOptions& opts) {
     record_end(self, std::move(error));
     Hub* hub = self->hub;
     notify_death(self);
+    hub->settle_wakeups(self);
     if (self->is_main) hub->leave_main(self);
     hub->reschedule(self);   // never returns for a dead fiber
     __builtin_unreachable();

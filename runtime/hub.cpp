@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <sched.h>
 #include <utility>
 
 namespace gev::detail {
@@ -27,12 +28,6 @@ struct ParkTimer : TimerNode {
 void on_park_timeout(TimerNode* n) {
     auto* t = static_cast<ParkTimer*>(n);
     t->fired = Hub::wake(t->fiber, t->epoch);
-}
-
-void remote_wake(void* arg, std::uint64_t epoch) {
-    auto* f = static_cast<Fiber*>(arg);
-    Hub::wake(f, epoch);
-    f->unref();
 }
 
 void noop(void*, std::uint64_t) {}
@@ -62,8 +57,8 @@ Hub::Hub(const std::string& poller, ErrorHandler on_error) : root_(root_fiber())
 Hub::~Hub() {
     unmonitor_hub(this);
     pool_.reset();   // joins the workers before the inbox they post to goes
-    // Posts that arrived after the loop's last turn (another hub waking or killing a
-    // fiber of ours while it stopped) each hold a fiber reference: run them. A fiber
+    // Posts and wake-ups that arrived after the loop's last turn (another hub waking or
+    // killing a fiber of ours while it stopped): run them. A fiber
     // handed to us that never ran ends now, and what is queued is released.
     drain_inbox();
     while (Fiber* f = ready_head_) {
@@ -104,18 +99,54 @@ void Hub::make_ready(Fiber* f) noexcept {
 
 bool Hub::wake(Fiber* f, std::uint64_t epoch) noexcept {
     Hub* h = f->hub;
-    if (h == t_hub) {
-        if (f->state != FiberState::parked || f->epoch != epoch) return false;
-        h->make_ready(f);
-        return true;
-    }
-    f->ref();   // the inbox entry keeps the control block alive until the owner looks
-    try {
-        h->post(remote_wake, f, epoch);
-    } catch (...) {
-        die("out of memory posting a wake-up to another hub");
-    }
+    if (h != t_hub) return h->wake_remote(f, epoch);
+    if (f->state != FiberState::parked || f->epoch != epoch) return false;
+    // Claimed here, so a waker on another hub racing with this one loses.
+    std::uint64_t t = f->wake_token.load(std::memory_order_relaxed);
+    if (token_epoch(t) != epoch_bits(epoch) ||
+        !f->wake_token.compare_exchange_strong(t, t + kTokenStep, std::memory_order_relaxed))
+        return false;
+    h->make_ready(f);
     return true;
+}
+
+bool Hub::wake_remote(Fiber* f, std::uint64_t epoch) noexcept {
+    std::uint64_t t = f->wake_token.load(std::memory_order_relaxed);
+    do {
+        if (token_epoch(t) != epoch_bits(epoch)) return false;   // moved on, or another waker won
+    } while (!f->wake_token.compare_exchange_weak(t, (t + kTokenStep) | kTokenInInbox, std::memory_order_acq_rel,
+                                                  std::memory_order_relaxed));
+    // Still queued from an earlier claim: the owner reads the token when it pops it.
+    if ((t & kTokenInInbox) != 0) return true;
+    inbox_.push(&f->inbox_node);
+    pushed();
+    return true;
+}
+
+// The owner popped f's node: the bit goes, and a claim of the park f is in makes it ready
+// (a claim made before f parked was seen by park() itself).
+void Hub::take_wake(Fiber* f) noexcept {
+    std::uint64_t t = f->wake_token.fetch_and(~kTokenInInbox, std::memory_order_acq_rel);
+    if (f->state == FiberState::parked && token_epoch(t) == epoch_bits(f->epoch + 1)) make_ready(f);
+}
+
+// Ends the current park's epoch; a waker that claimed it has moved the token on already.
+void Hub::next_epoch(Fiber* self) noexcept {
+    std::uint64_t done = epoch_bits(self->epoch++);
+    std::uint64_t t = self->wake_token.load(std::memory_order_relaxed);
+    while (token_epoch(t) == done &&
+           !self->wake_token.compare_exchange_weak(t, t + kTokenStep, std::memory_order_relaxed)) {
+    }
+}
+
+void Hub::settle_wakeups(Fiber* f) noexcept {
+    // A waker still holding (f, epoch) now loses; one that won before has pushed f or
+    // is about to (it runs no blocking code between its claim and its push).
+    std::uint64_t t = f->wake_token.fetch_add(kTokenStep, std::memory_order_acq_rel) + kTokenStep;
+    while ((t & kTokenInInbox) != 0) {
+        if (!drain_inbox()) sched_yield();
+        t = f->wake_token.load(std::memory_order_acquire);
+    }
 }
 
 Fiber* Hub::pop_ready() noexcept {
@@ -197,7 +228,7 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
             // The caller may have registered this wait already and a wake-up for it may
             // be in flight from another hub: end the wait's epoch, or that wake-up would
             // end this fiber's next park early.
-            ++self->epoch;
+            next_epoch(self);
             raise_pending(self);
         }
         // An uninterruptible wait (an io_uring operation, a job) owed a wake-up ends at
@@ -216,9 +247,12 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
     self->reason = why;
     self->wait_deadline = deadline_ns;
     self->state = FiberState::parked;
-    if (owed) make_ready(self);
+    // A waker on another hub may have claimed this park between the wait's
+    // registration and here: then it is as good as woken.
+    if (owed || token_epoch(self->wake_token.load(std::memory_order_acquire)) != epoch_bits(self->epoch))
+        make_ready(self);
     reschedule(self);
-    ++self->epoch;
+    next_epoch(self);
     self->reason = WaitReason{};
     self->wait_deadline = -1;
     cancel(&timer);
@@ -283,13 +317,14 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         if (spin_for_work(limit)) timeout_ns = 0, polled = true;
         else if (timeout_ns > 0) timeout_ns -= limit;
     }
-    if (timeout_ns != 0) {
-        // Dekker with post(): either it sees us sleeping and wakes the poller, or we see its entry.
+    bool slept = timeout_ns != 0;
+    if (slept) {
+        // Dekker with pushed(): either it sees us sleeping and wakes the poller, or we see its node.
         sleeping_.store(true, std::memory_order_seq_cst);
-        if (inbox_full_.load(std::memory_order_seq_cst)) timeout_ns = 0;
+        if (inbox_.nonempty()) timeout_ns = 0;
     }
     if (!polled) poll(timeout_ns);
-    if (sleeping_.load(std::memory_order_relaxed)) {
+    if (slept) {
         sleeping_.store(false, std::memory_order_relaxed);
         drain_inbox();
     }
@@ -315,17 +350,12 @@ void Hub::poll(std::int64_t timeout_ns) noexcept {
     poll_ns_ += static_cast<std::uint64_t>(clock_ns() - start);
 }
 
-std::size_t Hub::inbox_depth() {
-    std::lock_guard lock(inbox_mu_);
-    return inbox_.size();
-}
-
 // Watches the inbox (and, now and then, the poller) for up to limit_ns; true as soon as
 // there is something to do. Bounded, so a hub left idle stops using CPU.
 bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
     std::int64_t end = clock_ns() + limit_ns;
     for (unsigned i = 1;; ++i) {
-        if (inbox_full_.load(std::memory_order_acquire)) return true;
+        if (inbox_.nonempty()) return true;
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
@@ -340,15 +370,22 @@ bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
 }
 
 void Hub::post(void (*fn)(void*, std::uint64_t), void* arg, std::uint64_t n) {
-    {
-        std::lock_guard lock(inbox_mu_);
-        inbox_.push_back(Post{fn, arg, n});
-        inbox_full_.store(true, std::memory_order_seq_cst);
-    }
+    auto* p = new Post;
+    p->fn = fn;
+    p->arg = arg;
+    p->n = n;
+    inbox_.push(p);
+    pushed();
+}
+
+void Hub::pushed() noexcept {
     // A stuck hub may have looked (and gone back to sleep) before it was un-counted:
-    // wake it after, so that it counts itself again if it is still idle.
+    // wake it after, so that it counts itself again if it is still idle. Of the
+    // producers that find it asleep, only the first makes the system call.
     bool was_stuck = unstick();
-    if (was_stuck || sleeping_.load(std::memory_order_seq_cst)) poller_->wake();
+    if (was_stuck ||
+        (sleeping_.load(std::memory_order_seq_cst) && sleeping_.exchange(false, std::memory_order_acq_rel)))
+        poller_->wake();
 }
 
 void Hub::let_go() noexcept {
@@ -361,17 +398,17 @@ void Hub::let_go() noexcept {
 }
 
 bool Hub::drain_inbox() noexcept {
-    if (!inbox_full_.load(std::memory_order_acquire)) return false;
-    {
-        std::lock_guard lock(inbox_mu_);
-        inbox_full_.store(false, std::memory_order_relaxed);
-        inbox_.swap(inbox_spare_);
+    if (!inbox_.nonempty()) return false;
+    NoPark guard(*this, "a cross-hub post");
+    while (InboxNode* node = inbox_.pop()) {
+        if (node->fiber != nullptr) {
+            take_wake(node->fiber);
+            continue;
+        }
+        auto* p = static_cast<Post*>(node);
+        p->fn(p->arg, p->n);
+        delete p;
     }
-    {
-        NoPark guard(*this, "a cross-hub post");
-        for (const Post& p : inbox_spare_) p.fn(p.arg, p.n);
-    }
-    inbox_spare_.clear();
     return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include "runtime/clock.hpp"
 #include "runtime/fiber.hpp"
+#include "runtime/hub_inbox.hpp"
 #include "runtime/poller.hpp"
 #include "runtime/timer.hpp"
 
@@ -17,7 +18,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,8 +58,14 @@ public:
     // (a created fiber keeps that state until it first runs).
     void make_ready(Fiber* f) noexcept;
     // Makes f ready if it is still parked in the wait `epoch` names; true if it did.
-    // From another thread this goes through f's hub's inbox.
+    // From another thread it claims the park (f's wake token) and pushes f's own node
+    // to its hub's inbox, waking that hub's poller only when the hub sleeps; true if
+    // the claim was won (the owner makes f ready when it pops it). The caller keeps f
+    // alive for the call (a lock its waiter list needs, or a reference).
     static bool wake(Fiber* f, std::uint64_t epoch) noexcept;
+    // Owning thread, as f ends: no wake-up can claim it any more, and one claimed
+    // before has left the inbox; afterwards the control block may be freed.
+    void settle_wakeups(Fiber* f) noexcept;
     // Parks the current fiber until wake() or the deadline (ns, <0: none).
     // Interruptible parks throw the fiber's pending exception (kill, Timeout);
     // uninterruptible ones leave it pending for the caller. Never throws while the
@@ -120,7 +126,7 @@ public:
     std::size_t timers_armed() const noexcept { return timers_.size(); }
     std::uint64_t polls() const noexcept { return polls_; }
     std::uint64_t poll_ns() const noexcept { return poll_ns_; }
-    std::size_t inbox_depth();   // takes the inbox lock
+    std::size_t inbox_depth() const noexcept { return inbox_.depth(); }
     const ThreadPool* started_threadpool() const noexcept { return pool_.get(); }
     // The hub's worker threads, started on first use.
     ThreadPool& threadpool();
@@ -157,11 +163,15 @@ public:
     Runtime* runtime = nullptr;   // gev::run's hubs, when it runs more than one
 
 private:
-    struct Post {
+    struct Post : InboxNode {
         void (*fn)(void*, std::uint64_t);
         void* arg;
         std::uint64_t n;
     };
+    bool wake_remote(Fiber* f, std::uint64_t epoch) noexcept;
+    void pushed() noexcept;                 // after a push: rouse the hub if it sleeps
+    void take_wake(Fiber* f) noexcept;      // a fiber's node popped from the inbox
+    static void next_epoch(Fiber* self) noexcept;
     static void raise_pending_slow(Fiber* self);
     static bool can_raise_slow(const Fiber* self) noexcept;
     Fiber* pop_ready() noexcept;
@@ -197,10 +207,7 @@ private:
     std::unique_ptr<ThreadPool> pool_;
     ErrorHandler on_error_;
 
-    std::mutex inbox_mu_;
-    std::vector<Post> inbox_;
-    std::vector<Post> inbox_spare_;
-    std::atomic<bool> inbox_full_{false};
+    Inbox inbox_;
     unsigned index_ = 0;
     std::int64_t spin_ns_ = 0;
     bool serving_ = false;

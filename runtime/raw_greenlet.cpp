@@ -99,7 +99,10 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
 
 [[noreturn]] void finish_raw(Fiber* self, std::exception_ptr error) noexcept {
     self->state = FiberState::dead;
-    if (self->hub != nullptr) self->hub->detach(self);
+    if (self->hub != nullptr) {
+        self->hub->detach(self);
+        self->hub->settle_wakeups(self);
+    }
     bool exited = error && is_greenlet_exit(error);
     Fiber* target = living_ancestor(self->parent);
     // greenlet's rule for a parent that never ran: an exception kills it unstarted and
