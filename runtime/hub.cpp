@@ -179,13 +179,29 @@ void Hub::reschedule(Fiber* self) noexcept {
     // A pass over the ready queue is done: look at IO, timers and the inbox before the
     // next. With nothing ready the hub's loop does that turn anyway (and may block), so
     // a turn here would only add a system call.
-    if (budget_ == 0 && ready_count_ > 0) turn(0);
+    if (budget_ == 0 && ready_count_ > 0) between_passes();
     Fiber* next = pop_ready();
     if (next == nullptr) next = root_;
     if (next == self) return;
     if (self->state == FiberState::dead) switch_final(self, next);
     switch_to(self, next);
     self->state = FiberState::running;
+}
+
+// The turn between two passes over the ready queue, cheap when there is nothing to
+// look at: no post, no timer and no IO in flight leave the poller only its tidying up
+// after other threads (it makes no system call then).
+void Hub::between_passes() noexcept {
+    if (inbox_.nonempty() || !timers_.empty() || poller_->outstanding() != 0) {
+        turn(0);
+        return;
+    }
+    {
+        NoPark guard(*this, "an IO completion");
+        poller_->poll(0);
+    }
+    ++polls_;
+    budget_ = ready_count_;
 }
 
 void Hub::leave_main(Fiber* self) noexcept {

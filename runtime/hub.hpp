@@ -176,6 +176,7 @@ private:
     static bool can_raise_slow(const Fiber* self) noexcept;
     Fiber* pop_ready() noexcept;
     void turn(std::int64_t timeout_ns) noexcept;
+    void between_passes() noexcept;
     void fire_timers() noexcept;
     bool drain_inbox() noexcept;
     bool spin_for_work(std::int64_t limit_ns) noexcept;
