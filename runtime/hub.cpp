@@ -110,17 +110,45 @@ bool Hub::wake(Fiber* f, std::uint64_t epoch) noexcept {
     return true;
 }
 
-bool Hub::wake_remote(Fiber* f, std::uint64_t epoch) noexcept {
+// Claims f's park `epoch` for a waker on another thread. 0: lost; 1: won, and f's node
+// is still queued from an earlier claim (the owner reads the token when it pops it);
+// 2: won, and the node is the caller's to push.
+static int claim_remote(Fiber* f, std::uint64_t epoch) noexcept {
     std::uint64_t t = f->wake_token.load(std::memory_order_relaxed);
     do {
-        if (token_epoch(t) != epoch_bits(epoch)) return false;   // moved on, or another waker won
+        if (token_epoch(t) != epoch_bits(epoch)) return 0;   // moved on, or another waker won
     } while (!f->wake_token.compare_exchange_weak(t, (t + kTokenStep) | kTokenInInbox, std::memory_order_acq_rel,
                                                   std::memory_order_relaxed));
-    // Still queued from an earlier claim: the owner reads the token when it pops it.
-    if ((t & kTokenInInbox) != 0) return true;
-    inbox_.push(&f->inbox_node);
-    pushed();
-    return true;
+    return (t & kTokenInInbox) != 0 ? 1 : 2;
+}
+
+bool Hub::wake_remote(Fiber* f, std::uint64_t epoch) noexcept {
+    int won = claim_remote(f, epoch);
+    if (won == 2) {
+        inbox_.push(&f->inbox_node);
+        pushed();
+    }
+    return won != 0;
+}
+
+bool Hub::claim(Fiber* f, std::uint64_t epoch, OwedWakes& owed) noexcept {
+    if (f->hub == t_hub) return wake(f, epoch);
+    int won = claim_remote(f, epoch);
+    if (won == 2) owed.append(&f->inbox_node);
+    return won != 0;
+}
+
+void Hub::deliver(OwedWakes& owed) noexcept {
+    InboxNode* n = std::exchange(owed.head, nullptr);
+    owed.tail = nullptr;
+    while (n != nullptr) {
+        // Read before the push: from then on the node is the hub's.
+        InboxNode* next = n->next.load(std::memory_order_relaxed);
+        Hub* h = n->fiber->hub;
+        h->inbox_.push(n);
+        h->pushed();
+        n = next;
+    }
 }
 
 // The owner popped f's node: the bit goes, and a claim of the park f is in makes it ready

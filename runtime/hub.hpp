@@ -63,6 +63,14 @@ public:
     // the claim was won (the owner makes f ready when it pops it). The caller keeps f
     // alive for the call (a lock its waiter list needs, or a reference).
     static bool wake(Fiber* f, std::uint64_t epoch) noexcept;
+    // wake() in two halves, for a waker that holds the lock its waiter list needs:
+    // claim under the lock (a compare-and-swap; a fiber of this hub is made ready at
+    // once), then, after unlocking, deliver what claim() returned (the push, and the
+    // poller's system call when that hub sleeps). claim() returns what wake() would;
+    // a delivery it owes goes into `owed` (through f's inbox node, the claimer's until
+    // it is pushed); deliver() pushes them in claim order.
+    static bool claim(Fiber* f, std::uint64_t epoch, OwedWakes& owed) noexcept;
+    static void deliver(OwedWakes& owed) noexcept;
     // Owning thread, as f ends: no wake-up can claim it any more, and one claimed
     // before has left the inbox; afterwards the control block may be freed.
     void settle_wakeups(Fiber* f) noexcept;

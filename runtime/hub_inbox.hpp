@@ -17,6 +17,19 @@ struct InboxNode {
     Fiber* fiber = nullptr;   // a wake-up for this fiber; nullptr: a posted callback
 };
 
+// Wake-ups a waker has claimed under a lock and pushes once it has unlocked
+// (Hub::claim/deliver), chained through the fibers' own nodes, oldest first.
+struct OwedWakes {
+    InboxNode* head = nullptr;
+    InboxNode* tail = nullptr;
+    void append(InboxNode* n) noexcept {
+        n->next.store(nullptr, std::memory_order_relaxed);
+        if (tail != nullptr) tail->next.store(n, std::memory_order_relaxed);
+        else head = n;
+        tail = n;
+    }
+};
+
 // A fiber's wake token: (park epoch << 1) | kTokenInInbox. A waker claims the park of
 // epoch E by moving the token from E to E + 1 (compare-and-swap), so of a timer, a kill
 // and wakers on other hubs exactly one wins. A winner on another hub also sets
