@@ -3,8 +3,9 @@
 // other threads make its fibers ready. A fiber that parks switches straight to the
 // next ready fiber; the hub's own loop (on the thread's native stack) runs only when
 // nothing is ready, and then blocks in the poller until the next deadline.
-// Every member is touched by the owning thread only, except post(), hold()/release()
-// and let_go(). Callbacks the hub runs on a borrowed stack (inbox posts, IO
+// Every member is touched by the owning thread only, except post(), wake(), claim()/
+// deliver(), hold()/release() and let_go(); the inbox is a lock-free MPSC queue
+// (runtime/hub_inbox.hpp). Callbacks the hub runs on a borrowed stack (inbox posts, IO
 // completions, timers, the error handler) must not park: park() aborts naming them.
 #pragma once
 
