@@ -4,6 +4,8 @@
 // fiber's control block alive until a wake-up queued for it has left the inbox.
 #include "runtime/hub.hpp"
 
+#include "runtime/errors.hpp"
+
 #include <sched.h>
 
 #include <utility>
