@@ -120,8 +120,10 @@ TEST_CASE("a hub busy running fibers still takes wake-ups from another hub", "[m
             pong.clear();
             ++handed;
         }
+        peer.join();
         stop = true;
-        gev::joinall({a, b, peer});
+        a.join();
+        b.join();
     }, hubs(2));
     REQUIRE(handed == 100);
 }
