@@ -87,8 +87,10 @@ TEST_CASE("fibers killed or ending while wake-ups for them are in flight end cle
             gev::sleep(r % 2 ? 0ns : 20us);
             e.set();
             gev::killall(gs, {.block = false});
-            gev::joinall(gs);
-            for (auto& g : gs) dead += g.dead();
+            for (auto& g : gs) {   // one by one: see the busy-hub test below
+                g.join();
+                dead += g.dead();
+            }
         }
     }, hubs(3));
     // A fiber killed before it ran never runs; every one that ran unwound.
@@ -120,6 +122,8 @@ TEST_CASE("a hub busy running fibers still takes wake-ups from another hub", "[m
             pong.clear();
             ++handed;
         }
+        // Joined one by one: gev::joinall over fibers of another hub can report LoopExit
+        // under io_uring (so did the code before this inbox; left to the poller's owner).
         peer.join();
         stop = true;
         a.join();
