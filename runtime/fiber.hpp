@@ -3,9 +3,11 @@
 // pool, taken when it first runs and returned when it ends. switch_to() is the only
 // place where control changes hands: it keeps the sanitizers and the C++ runtime's
 // per-thread exception state truthful for each fiber. A fiber never leaves the thread
-// that created it; only the reference count is touched from other threads.
+// that created it; only the reference count, the wake token and the inbox node are
+// touched from other threads.
 #pragma once
 
+#include "runtime/hub_inbox.hpp"
 #include "runtime/spinlock.hpp"
 #include "runtime/stack_pool.hpp"
 #include "runtime/timer.hpp"
@@ -80,6 +82,10 @@ public:
     Fiber* all_prev = nullptr;        // hub's list of live fibers
     Fiber* all_next = nullptr;
     std::uint64_t epoch = 0;          // bumped at the end of every park
+    // Any thread: who claimed the current park, and whether the node sits in the hub's
+    // inbox (runtime/hub_inbox.hpp). The node is the hub's to link while the bit is set.
+    std::atomic<std::uint64_t> wake_token{0};
+    InboxNode inbox_node;
     std::uint64_t id = 0;
     WaitReason reason;
     std::int64_t wait_deadline = -1;  // for reports: when the current park times out
@@ -131,7 +137,7 @@ public:
 
 protected:
     // A hub fiber starts with two references: its handle's and its own while alive.
-    Fiber(FiberKind k, std::uint32_t refs) : kind(k), refs_(refs) {}
+    Fiber(FiberKind k, std::uint32_t refs) : kind(k), refs_(refs) { inbox_node.fiber = this; }
 
 private:
     std::atomic<std::uint32_t> refs_;

@@ -39,14 +39,19 @@ void fire_link(Fiber* f, LinkNode* n) {
 
 // Wakes the joiners added before `before` (a link's seq; UINT64_MAX: all), in order.
 // Once `ended` is set no joiner is added, and one that leaves takes the same lock.
+// Joiners on other hubs are claimed under the lock and pushed to their hubs after it.
 void wake_joiners(Fiber* f, std::uint64_t before) noexcept {
-    std::lock_guard lock(f->observers);
-    while (Waiter* w = f->joiners.front()) {
-        if (w->data >= before) return;
-        f->joiners.pop_front();
-        w->woken = true;
-        Hub::wake(w->fiber, w->epoch);
+    OwedWakes owed;
+    {
+        std::lock_guard lock(f->observers);
+        while (Waiter* w = f->joiners.front()) {
+            if (w->data >= before) break;
+            f->joiners.pop_front();
+            w->woken = true;
+            Hub::claim(w->fiber, w->epoch, owed);
+        }
     }
+    Hub::deliver(owed);
 }
 
 // The fiber has ended: notify its links and joiners (on any hub) in the order they were
@@ -124,6 +129,7 @@ void spawn_fiber_later(Fiber* f, Duration delay, const SpawnOptions& opts) {
     record_end(self, std::move(error));
     Hub* hub = self->hub;
     notify_death(self);
+    hub->settle_wakeups(self);
     if (self->is_main) hub->leave_main(self);
     hub->reschedule(self);   // never returns for a dead fiber
     __builtin_unreachable();

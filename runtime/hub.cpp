@@ -1,5 +1,5 @@
-// runtime/hub.cpp — the ready queue, parking (with shields and queued kills), the
-// loop turn and the inbox.
+// runtime/hub.cpp — the ready queue, parking (with shields and queued kills), local
+// wake-ups and the loop turn (the cross-thread half is hub_inbox.cpp).
 #include "runtime/hub.hpp"
 
 #include "runtime/errors.hpp"
@@ -29,14 +29,6 @@ void on_park_timeout(TimerNode* n) {
     t->fired = Hub::wake(t->fiber, t->epoch);
 }
 
-void remote_wake(void* arg, std::uint64_t epoch) {
-    auto* f = static_cast<Fiber*>(arg);
-    Hub::wake(f, epoch);
-    f->unref();
-}
-
-void noop(void*, std::uint64_t) {}
-
 bool is_loop_exit(const std::exception_ptr& e) noexcept {
     try {
         std::rethrow_exception(e);
@@ -62,8 +54,8 @@ Hub::Hub(const std::string& poller, ErrorHandler on_error) : root_(root_fiber())
 Hub::~Hub() {
     unmonitor_hub(this);
     pool_.reset();   // joins the workers before the inbox they post to goes
-    // Posts that arrived after the loop's last turn (another hub waking or killing a
-    // fiber of ours while it stopped) each hold a fiber reference: run them. A fiber
+    // Posts and wake-ups that arrived after the loop's last turn (another hub waking or
+    // killing a fiber of ours while it stopped): run them. A fiber
     // handed to us that never ran ends now, and what is queued is released.
     drain_inbox();
     while (Fiber* f = ready_head_) {
@@ -104,17 +96,14 @@ void Hub::make_ready(Fiber* f) noexcept {
 
 bool Hub::wake(Fiber* f, std::uint64_t epoch) noexcept {
     Hub* h = f->hub;
-    if (h == t_hub) {
-        if (f->state != FiberState::parked || f->epoch != epoch) return false;
-        h->make_ready(f);
-        return true;
-    }
-    f->ref();   // the inbox entry keeps the control block alive until the owner looks
-    try {
-        h->post(remote_wake, f, epoch);
-    } catch (...) {
-        die("out of memory posting a wake-up to another hub");
-    }
+    if (h != t_hub) return h->wake_remote(f, epoch);
+    if (f->state != FiberState::parked || f->epoch != epoch) return false;
+    // Claimed here, so a waker on another hub racing with this one loses.
+    std::uint64_t t = f->wake_token.load(std::memory_order_relaxed);
+    if (token_epoch(t) != epoch_bits(epoch) ||
+        !f->wake_token.compare_exchange_strong(t, t + kTokenStep, std::memory_order_relaxed))
+        return false;
+    h->make_ready(f);
     return true;
 }
 
@@ -148,7 +137,7 @@ void Hub::reschedule(Fiber* self) noexcept {
     // A pass over the ready queue is done: look at IO, timers and the inbox before the
     // next. With nothing ready the hub's loop does that turn anyway (and may block), so
     // a turn here would only add a system call.
-    if (budget_ == 0 && ready_count_ > 0) turn(0);
+    if (budget_ == 0 && ready_count_ > 0) between_passes();
     Fiber* next = pop_ready();
     if (next == nullptr) next = root_;
     if (next == self) return;
@@ -157,18 +146,34 @@ void Hub::reschedule(Fiber* self) noexcept {
     self->state = FiberState::running;
 }
 
+// The turn between two passes over the ready queue, cheap when there is nothing to
+// look at: no post, no timer and no IO in flight leave the poller only its tidying up
+// after other threads (it makes no system call then).
+void Hub::between_passes() noexcept {
+    if (inbox_.nonempty() || !timers_.empty() || poller_->outstanding() != 0) {
+        turn(0);
+        return;
+    }
+    {
+        NoPark guard(*this, "an IO completion");
+        poller_->poll(0);
+    }
+    ++polls_;
+    budget_ = ready_count_;
+}
+
 void Hub::leave_main(Fiber* self) noexcept {
     switch_final(self, root_);
 }
 
-bool Hub::can_raise(const Fiber* self) noexcept {
-    if (!self->pending || std::uncaught_exceptions() != 0) return false;
+bool Hub::can_raise_slow(const Fiber* self) noexcept {
+    if (std::uncaught_exceptions() != 0) return false;
     // A shield holds back kills and Timeouts, not the proof that the wait never ends.
     return self->shields == 0 || is_loop_exit(self->pending);
 }
 
-void Hub::raise_pending(Fiber* self) {
-    if (!can_raise(self)) return;
+void Hub::raise_pending_slow(Fiber* self) {
+    if (!can_raise_slow(self)) return;
     std::exception_ptr e = std::move(self->pending);
     self->pending = nullptr;
     self->pending_timeout = 0;
@@ -197,7 +202,7 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
             // The caller may have registered this wait already and a wake-up for it may
             // be in flight from another hub: end the wait's epoch, or that wake-up would
             // end this fiber's next park early.
-            ++self->epoch;
+            next_epoch(self);
             raise_pending(self);
         }
         // An uninterruptible wait (an io_uring operation, a job) owed a wake-up ends at
@@ -216,9 +221,12 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
     self->reason = why;
     self->wait_deadline = deadline_ns;
     self->state = FiberState::parked;
-    if (owed) make_ready(self);
+    // A waker on another hub may have claimed this park between the wait's
+    // registration and here: then it is as good as woken.
+    if (owed || token_epoch(self->wake_token.load(std::memory_order_acquire)) != epoch_bits(self->epoch))
+        make_ready(self);
     reschedule(self);
-    ++self->epoch;
+    next_epoch(self);
     self->reason = WaitReason{};
     self->wait_deadline = -1;
     cancel(&timer);
@@ -283,13 +291,14 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         if (spin_for_work(limit)) timeout_ns = 0, polled = true;
         else if (timeout_ns > 0) timeout_ns -= limit;
     }
-    if (timeout_ns != 0) {
-        // Dekker with post(): either it sees us sleeping and wakes the poller, or we see its entry.
+    bool slept = timeout_ns != 0;
+    if (slept) {
+        // Dekker with pushed(): either it sees us sleeping and wakes the poller, or we see its node.
         sleeping_.store(true, std::memory_order_seq_cst);
-        if (inbox_full_.load(std::memory_order_seq_cst)) timeout_ns = 0;
+        if (inbox_.nonempty()) timeout_ns = 0;
     }
     if (!polled) poll(timeout_ns);
-    if (sleeping_.load(std::memory_order_relaxed)) {
+    if (slept) {
         sleeping_.store(false, std::memory_order_relaxed);
         drain_inbox();
     }
@@ -302,15 +311,17 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
 
 void Hub::poll(std::int64_t timeout_ns) noexcept {
     NoPark guard(*this, "an IO completion");
+    if (timeout_ns == 0 && poller_->outstanding() == 0) {
+        // The look between two passes over the ready queue with no IO in flight: the
+        // poller only tidies up, so the two clock reads would cost more than the call.
+        poller_->poll(0);
+        ++polls_;
+        return;
+    }
     std::int64_t start = clock_ns();
     poller_->poll(timeout_ns);
     ++polls_;
     poll_ns_ += static_cast<std::uint64_t>(clock_ns() - start);
-}
-
-std::size_t Hub::inbox_depth() {
-    std::lock_guard lock(inbox_mu_);
-    return inbox_.size();
 }
 
 // Watches the inbox (and, now and then, the poller) for up to limit_ns; true as soon as
@@ -318,7 +329,7 @@ std::size_t Hub::inbox_depth() {
 bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
     std::int64_t end = clock_ns() + limit_ns;
     for (unsigned i = 1;; ++i) {
-        if (inbox_full_.load(std::memory_order_acquire)) return true;
+        if (inbox_.nonempty()) return true;
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
@@ -330,42 +341,6 @@ bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
             if (clock_ns() >= end) return false;
         }
     }
-}
-
-void Hub::post(void (*fn)(void*, std::uint64_t), void* arg, std::uint64_t n) {
-    {
-        std::lock_guard lock(inbox_mu_);
-        inbox_.push_back(Post{fn, arg, n});
-        inbox_full_.store(true, std::memory_order_seq_cst);
-    }
-    // A stuck hub may have looked (and gone back to sleep) before it was un-counted:
-    // wake it after, so that it counts itself again if it is still idle.
-    bool was_stuck = unstick();
-    if (was_stuck || sleeping_.load(std::memory_order_seq_cst)) poller_->wake();
-}
-
-void Hub::let_go() noexcept {
-    if (keepalive_.fetch_sub(1, std::memory_order_acq_rel) != 1 || t_hub == this) return;
-    try {
-        post(noop, nullptr, 0);
-    } catch (...) {
-        die("out of memory waking a hub whose last KeepAlive ended");
-    }
-}
-
-bool Hub::drain_inbox() noexcept {
-    if (!inbox_full_.load(std::memory_order_acquire)) return false;
-    {
-        std::lock_guard lock(inbox_mu_);
-        inbox_full_.store(false, std::memory_order_relaxed);
-        inbox_.swap(inbox_spare_);
-    }
-    {
-        NoPark guard(*this, "a cross-hub post");
-        for (const Post& p : inbox_spare_) p.fn(p.arg, p.n);
-    }
-    inbox_spare_.clear();
-    return true;
 }
 
 void Hub::attach(Fiber* f) noexcept {

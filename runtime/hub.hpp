@@ -3,13 +3,15 @@
 // other threads make its fibers ready. A fiber that parks switches straight to the
 // next ready fiber; the hub's own loop (on the thread's native stack) runs only when
 // nothing is ready, and then blocks in the poller until the next deadline.
-// Every member is touched by the owning thread only, except post(), hold()/release()
-// and let_go(). Callbacks the hub runs on a borrowed stack (inbox posts, IO
+// Every member is touched by the owning thread only, except post(), wake(), claim()/
+// deliver(), hold()/release() and let_go(); the inbox is a lock-free MPSC queue
+// (runtime/hub_inbox.hpp). Callbacks the hub runs on a borrowed stack (inbox posts, IO
 // completions, timers, the error handler) must not park: park() aborts naming them.
 #pragma once
 
 #include "runtime/clock.hpp"
 #include "runtime/fiber.hpp"
+#include "runtime/hub_inbox.hpp"
 #include "runtime/poller.hpp"
 #include "runtime/timer.hpp"
 
@@ -17,7 +19,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,8 +59,22 @@ public:
     // (a created fiber keeps that state until it first runs).
     void make_ready(Fiber* f) noexcept;
     // Makes f ready if it is still parked in the wait `epoch` names; true if it did.
-    // From another thread this goes through f's hub's inbox.
+    // From another thread it claims the park (f's wake token) and pushes f's own node
+    // to its hub's inbox, waking that hub's poller only when the hub sleeps; true if
+    // the claim was won (the owner makes f ready when it pops it). The caller keeps f
+    // alive for the call (a lock its waiter list needs, or a reference).
     static bool wake(Fiber* f, std::uint64_t epoch) noexcept;
+    // wake() in two halves, for a waker that holds the lock its waiter list needs:
+    // claim under the lock (a compare-and-swap; a fiber of this hub is made ready at
+    // once), then, after unlocking, deliver what claim() returned (the push, and the
+    // poller's system call when that hub sleeps). claim() returns what wake() would;
+    // a delivery it owes goes into `owed` (through f's inbox node, the claimer's until
+    // it is pushed); deliver() pushes them in claim order.
+    static bool claim(Fiber* f, std::uint64_t epoch, OwedWakes& owed) noexcept;
+    static void deliver(OwedWakes& owed) noexcept;
+    // Owning thread, as f ends: no wake-up can claim it any more, and one claimed
+    // before has left the inbox; afterwards the control block may be freed.
+    void settle_wakeups(Fiber* f) noexcept;
     // Parks the current fiber until wake() or the deadline (ns, <0: none).
     // Interruptible parks throw the fiber's pending exception (kill, Timeout);
     // uninterruptible ones leave it pending for the caller. Never throws while the
@@ -71,10 +86,12 @@ public:
     void idle();
     // Raises the current fiber's pending exception, if any and if it may be raised now:
     // not while it unwinds, and under a gev::Shield only a LoopExit. Then the next
-    // queued kill, if any, becomes pending.
-    static void raise_pending(Fiber* self);
+    // queued kill, if any, becomes pending. Inline: nothing pending is the common case.
+    static void raise_pending(Fiber* self) {
+        if (self->pending) [[unlikely]] raise_pending_slow(self);
+    }
     // Whether raise_pending(self) would throw now.
-    static bool can_raise(const Fiber* self) noexcept;
+    static bool can_raise(const Fiber* self) noexcept { return self->pending && can_raise_slow(self); }
     // Switches away from the current fiber, whose state the caller has set.
     void reschedule(Fiber* self) noexcept;
     // Ends the dead main fiber by returning to the hub's loop, so fibers that are still
@@ -118,7 +135,7 @@ public:
     std::size_t timers_armed() const noexcept { return timers_.size(); }
     std::uint64_t polls() const noexcept { return polls_; }
     std::uint64_t poll_ns() const noexcept { return poll_ns_; }
-    std::size_t inbox_depth();   // takes the inbox lock
+    std::size_t inbox_depth() const noexcept { return inbox_.depth(); }
     const ThreadPool* started_threadpool() const noexcept { return pool_.get(); }
     // The hub's worker threads, started on first use.
     ThreadPool& threadpool();
@@ -162,13 +179,20 @@ public:
     Runtime* runtime = nullptr;   // gev::run's hubs, when it runs more than one
 
 private:
-    struct Post {
+    struct Post : InboxNode {
         void (*fn)(void*, std::uint64_t);
         void* arg;
         std::uint64_t n;
     };
+    bool wake_remote(Fiber* f, std::uint64_t epoch) noexcept;
+    void pushed() noexcept;                 // after a push: rouse the hub if it sleeps
+    void take_wake(Fiber* f) noexcept;      // a fiber's node popped from the inbox
+    static void next_epoch(Fiber* self) noexcept;
+    static void raise_pending_slow(Fiber* self);
+    static bool can_raise_slow(const Fiber* self) noexcept;
     Fiber* pop_ready() noexcept;
     void turn(std::int64_t timeout_ns) noexcept;
+    void between_passes() noexcept;
     void fire_timers() noexcept;
     bool drain_inbox() noexcept;
     bool spin_for_work(std::int64_t limit_ns) noexcept;
@@ -201,10 +225,7 @@ private:
     std::unique_ptr<ThreadPool> pool_;
     ErrorHandler on_error_;
 
-    std::mutex inbox_mu_;
-    std::vector<Post> inbox_;
-    std::vector<Post> inbox_spare_;
-    std::atomic<bool> inbox_full_{false};
+    Inbox inbox_;
     unsigned index_ = 0;
     std::int64_t spin_ns_ = 0;
     bool serving_ = false;

@@ -139,7 +139,7 @@ void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
 // No timer is armed: is anything else able to make a fiber of ours ready?
 bool Hub::quiet() const noexcept {
     return poller_->outstanding() == 0 && keepalive_.load(std::memory_order_acquire) == 0 &&
-           !inbox_full_.load(std::memory_order_acquire);
+           !inbox_.nonempty();
 }
 
 // The hub is quiet. Alone (or in a bounded phase: shutdown, grace), nothing can wake

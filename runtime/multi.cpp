@@ -133,15 +133,15 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
 
 // The hub is quiet (nothing ready, no timer, IO, hold or post). Counts it stuck; true
 // when that makes every hub stuck. A post made meanwhile is seen here or un-counts us
-// (post() stores inbox_full_ before it reads stuck_; we store stuck_ before we read
-// inbox_full_), and a post that un-counts us also wakes us to count again: a hub is
+// (a push swaps the inbox's tail before pushed() reads stuck_; we store stuck_ before
+// we read the tail), and a post that un-counts us also wakes us to count again: a hub is
 // counted while it runs only until its poster's post() returns, and that poster runs
 // uncounted, so all counted at once means nothing anywhere can move.
 bool Hub::mark_stuck() noexcept {
     if (stuck_.load(std::memory_order_relaxed)) return false;
     std::lock_guard lock(runtime->stuck_mu);
     stuck_.store(true, std::memory_order_seq_cst);
-    if (inbox_full_.load(std::memory_order_seq_cst)) {
+    if (inbox_.nonempty()) {
         stuck_.store(false, std::memory_order_relaxed);
         return false;
     }

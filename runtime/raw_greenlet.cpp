@@ -53,6 +53,8 @@ bool waits_in_hub(const Fiber* f) {
 
 }  // namespace
 
+void raise_in(Fiber* self) { Hub::raise_pending(self); }
+
 namespace {
 // Switches from self to target (started, not waiting in the hub) and returns what the
 // next switch back passes.
@@ -61,11 +63,12 @@ std::any resume(Fiber* self, Fiber* target) {
     target->state = FiberState::running;
     switch_to(self, target);
     self->state = FiberState::running;
-    if (self->pending) Hub::raise_pending(self);
+    Hub::raise_pending(self);
     std::any got = std::move(self->transfer);
     self->transfer.reset();
     return got;
 }
+}  // namespace
 
 std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_ptr exception) {
     if (target == nullptr) throw_usage(std::errc::invalid_argument, "RawGreenlet: empty handle");
@@ -73,8 +76,8 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
     if (target->kind == FiberKind::raw && target->state == FiberState::created && exception) {
         // Never started: it dies at once, and the exception goes where its result would.
         target->state = FiberState::dead;
-        if (is_greenlet_exit(exception)) return switch_into(target->parent, {}, nullptr);
-        return switch_into(target->parent, {}, std::move(exception));
+        if (is_greenlet_exit(exception)) return switch_slow(self, target->parent, {}, nullptr);
+        return switch_slow(self, target->parent, {}, std::move(exception));
     }
     if (target == self) {
         if (exception) std::rethrow_exception(exception);
@@ -93,21 +96,13 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
     }
     return resume(self, target);
 }
-}  // namespace
-
-std::any switch_into(Fiber* target, std::any value, std::exception_ptr exception) {
-    Fiber* self = current_fiber();
-    if (target != nullptr && target != self && target->state == FiberState::suspended && !exception &&
-        target->hub == Hub::current()) {
-        target->transfer = std::move(value);   // the common case: back into a greenlet that switched away
-        return resume(self, target);
-    }
-    return switch_slow(self, target, std::move(value), std::move(exception));
-}
 
 [[noreturn]] void finish_raw(Fiber* self, std::exception_ptr error) noexcept {
     self->state = FiberState::dead;
-    if (self->hub != nullptr) self->hub->detach(self);
+    if (self->hub != nullptr) {
+        self->hub->detach(self);
+        self->hub->settle_wakeups(self);
+    }
     bool exited = error && is_greenlet_exit(error);
     Fiber* target = living_ancestor(self->parent);
     // greenlet's rule for a parent that never ran: an exception kills it unstarted and
@@ -151,7 +146,7 @@ void release_raw(Fiber* f) noexcept {
         // GreenletExit inside it, and control comes back here once it has ended.
         try {
             set_raw_parent(f, current_fiber());
-            switch_into(f, {}, std::make_exception_ptr(GreenletExit{}));
+            switch_slow(current_fiber(), f, {}, std::make_exception_ptr(GreenletExit{}));
         } catch (...) {
             std::fprintf(stderr, "gev: %s raised while being destroyed: %s\n", f->display_name().c_str(),
                          describe(std::current_exception()).c_str());
@@ -166,7 +161,7 @@ namespace gev {
 
 std::any RawGreenlet::throw_in(std::exception_ptr exception) const {
     if (!exception) exception = std::make_exception_ptr(GreenletExit{});
-    return detail::switch_into(f_, {}, std::move(exception));
+    return detail::switch_slow(detail::current_fiber(), f_, {}, std::move(exception));
 }
 
 RawGreenlet RawGreenlet::parent() const {
