@@ -127,7 +127,10 @@ void Hub::prepare_fork(Fiber* self) {
 
 void Hub::reinit_after_fork(Fiber* self) noexcept {
     try {
-        // A poller of its own first: the ring, the epoll set and the wake-up eventfd are
+        // What had fully arrived is taken as the parent would have taken it, while the
+        // old poller is still there for the posts' callbacks.
+        drain_inbox();
+        // A poller of its own next: the ring, the epoll set and the wake-up eventfd are
         // the parent's (shared with it), and the old poller is only dropped: closing its
         // fds here leaves the parent's untouched.
         std::unique_ptr<Poller> fresh = make_poller(*this, poller_->name());
@@ -166,10 +169,8 @@ void Hub::reinit_after_fork(Fiber* self) noexcept {
             if (!abandoned.holds(t)) timers_.arm(t, t->deadline);
 
         idlers_ = WaitList{};
-        new (&inbox_mu_) std::mutex;   // a thread that held it does not exist here
-        inbox_.clear();
-        inbox_spare_.clear();
-        inbox_full_.store(false, std::memory_order_relaxed);
+        inbox_.reset();   // after the drain above; the nodes left name abandoned fibers
+        self->wake_token.fetch_and(~kTokenInInbox, std::memory_order_relaxed);
         sleeping_.store(false, std::memory_order_relaxed);
         stuck_.store(false, std::memory_order_relaxed);
         main_ = self;

@@ -80,6 +80,14 @@ public:
     // Owning thread: something was pushed and not popped yet (a half-done push included).
     bool nonempty() const noexcept { return head_ != &stub_ || tail_.load(std::memory_order_seq_cst) != &stub_; }
 
+    // Owning thread, in a forked child only: empty again. A push another thread of the
+    // parent had half done stays behind with that thread.
+    void reset() noexcept {
+        stub_.next.store(nullptr, std::memory_order_relaxed);
+        head_ = &stub_;
+        tail_.store(&stub_, std::memory_order_relaxed);
+    }
+
     // Owning thread, for gev::stats: the nodes queued now (those fully pushed).
     std::size_t depth() const noexcept {
         std::size_t n = 0;
