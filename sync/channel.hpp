@@ -1,6 +1,6 @@
 // sync/channel.hpp — gevent.queue.Channel: a rendezvous with no buffer. put() waits
 // until a getter has taken its item; get() waits until a putter offers one. The item
-// moves straight from one fiber's stack to the other's, under the channel's SpinLock,
+// moves straight from one fiber's stack to the other's, under the channel's lock,
 // so fibers of any hub may share a channel. A getter that was handed an item and is
 // then cancelled (kill, Timeout) puts it back at the front for the next getter: no
 // item is lost. A putter whose item was taken has delivered it, even if a kill or
@@ -146,7 +146,7 @@ private:
         }
     }
 
-    mutable detail::SpinLock mu_;
+    mutable detail::StateWord mu_;   // only its lock
     detail::WaitList getters_, putters_;
     std::deque<T> returned_;   // items given to getters that were cancelled before taking them
     bool shutdown_ = false;

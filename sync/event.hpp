@@ -1,15 +1,16 @@
 // sync/event.hpp — gevent.event.Event: a flag fibers wait for.
 // set() wakes every waiter, in the order they began to wait; clear() only lowers the
-// flag. Fibers of any hub may share an Event: its state and waiter list sit behind a
-// spin lock, and a wake-up for a fiber of another hub goes through that hub's inbox.
+// flag. Fibers of any hub may share an Event: the flag, a "fibers wait" bit and the
+// lock of the waiter list share one atomic word (set, clear and a wait that finds the
+// flag up are one atomic step each), and a wake-up for a fiber of another hub goes
+// through that hub's inbox.
 // Destroying an Event while fibers wait on it is a broken invariant and aborts.
 #pragma once
 
 #include "runtime/clock.hpp"
-#include "runtime/spinlock.hpp"
 #include "runtime/wait_list.hpp"
+#include "sync/state_word.hpp"
 
-#include <atomic>
 #include <cstdint>
 
 namespace gev {
@@ -27,7 +28,7 @@ public:
     void set() noexcept;
     // Lowers the flag; waiters already woken still return true.
     void clear() noexcept;
-    bool is_set() const noexcept { return flag_.load(std::memory_order_acquire); }
+    bool is_set() const noexcept { return (word_.load() & kSet) != 0; }
     bool ready() const noexcept { return is_set(); }   // gevent's alias
 
     // Parks until the flag is set or the timeout passes; returns true if it was set
@@ -41,9 +42,10 @@ private:
     // `what` names the wait in LoopExit reports and fiber dumps.
     bool wait_as(MaybeDuration timeout, const char* what);
 
-    mutable detail::SpinLock mu_;
-    std::atomic<bool> flag_{false};
-    std::uintptr_t generation_ = 0;   // set() count; each waiter records the one it saw
+    static constexpr detail::StateWord::Bits kSet = 1 << detail::StateWord::kFreeShift;
+
+    detail::StateWord word_;          // kSet, kWaiters (waiters_ is not empty), the lock
+    std::uintptr_t generation_ = 0;   // set() count, under the lock; each waiter records the one it saw
     detail::WaitList waiters_;
 };
 

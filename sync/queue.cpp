@@ -29,10 +29,5 @@ void throw_too_many_task_done(const char* kind) {
     throw_usage(std::errc::invalid_argument, op_name(kind, "task_done") + ": called more times than items were put");
 }
 
-void die_with_waiters(const char* kind, const void* object) noexcept {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%s %p destroyed while fibers wait on it", kind, object);
-    die(buf);
-}
 
 }  // namespace gev::detail

@@ -1,5 +1,5 @@
 // sync/queue_core.hpp — the machinery shared by Queue, LifoQueue and PriorityQueue
-// (internal): one SpinLock over the items and four wait lists (getters, putters,
+// (internal): one lock (a StateWord) over the items and four wait lists (getters, putters,
 // peekers, joiners), so fibers on any hub may share a queue. Items never leave the
 // container until a getter returns them: a put that finds getters waiting grants the
 // first one an item (item_grants_ counts the promised ones, which nobody else may
@@ -11,7 +11,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/hub.hpp"
 #include "sync/errors.hpp"
-#include "sync/parking.hpp"
+#include "sync/wait_queue.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -227,7 +227,7 @@ private:
         if (!peekers_.empty() && items_.size() > 0) unpark_all(peekers_);
     }
 
-    mutable SpinLock mu_;
+    mutable StateWord mu_;   // only its lock
     Container items_;
     std::size_t maxsize_;
     std::size_t item_grants_ = 0;   // items promised to woken getters
