@@ -8,10 +8,11 @@ namespace gev {
 using detail::StateWord;
 
 Event::~Event() {
-    if (word_.load() & StateWord::kWaiters) detail::die_with_waiters("Event", this);
+    word_.lock();   // a set() of another hub still letting go of the word finishes first
+    if (!waiters_.empty()) detail::die_with_waiters("Event", this);
 }
 
-void Event::set() noexcept {
+void Event::set_slow() noexcept {
     // One step raises the flag and, when fibers wait, takes the lock to wake them.
     StateWord::Bits old = word_.update([](StateWord::Bits w) {
         return (w & StateWord::kWaiters) ? w | kSet | StateWord::kLocked : w | kSet;
@@ -28,7 +29,7 @@ void Event::set() noexcept {
     if (more) detail::grant_many(word_, waiters_, -1, generation);
 }
 
-void Event::clear() noexcept {
+void Event::clear_slow() noexcept {
     // Waiters decide under the lock from the flag alone, and a set() racing with this
     // clear() may win or lose, as it would under the lock.
     word_.update([](StateWord::Bits w) { return w & ~kSet; });
@@ -36,7 +37,7 @@ void Event::clear() noexcept {
 
 bool Event::wait_as(MaybeDuration timeout, const char* what) {
     if (is_set()) return true;
-    if (detail::only_looks(timeout)) return false;   // else a zero timeout parks for one turn
+    if (timeout && detail::only_looks(timeout)) return false;   // else a zero timeout parks for one turn
     detail::Hub& hub = detail::Hub::require("Event::wait");
     // One step finds the flag up, or takes the lock and says a fiber waits.
     StateWord::Bits old = word_.update([](StateWord::Bits w) {

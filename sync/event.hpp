@@ -18,6 +18,8 @@ namespace gev {
 namespace detail { class AsyncResultBase; }
 
 class Event {
+    static constexpr detail::StateWord::Bits kSet = 1 << detail::StateWord::kFreeShift;
+
 public:
     Event() = default;
     Event(const Event&) = delete;
@@ -25,9 +27,17 @@ public:
     ~Event();
 
     // Raises the flag and wakes every waiter (FIFO). Any thread; never blocks.
-    void set() noexcept;
+    void set() noexcept {
+        detail::StateWord::Bits w = word_.load(std::memory_order_relaxed);
+        if (w == 0 && word_.compare_exchange_weak(w, kSet)) return;   // nobody waits
+        set_slow();
+    }
     // Lowers the flag; waiters already woken still return true.
-    void clear() noexcept;
+    void clear() noexcept {
+        detail::StateWord::Bits w = word_.load(std::memory_order_relaxed);
+        if (w == kSet && word_.compare_exchange_weak(w, 0)) return;   // nobody waits
+        if (w & kSet) clear_slow();
+    }
     bool is_set() const noexcept { return (word_.load() & kSet) != 0; }
     bool ready() const noexcept { return is_set(); }   // gevent's alias
 
@@ -41,8 +51,8 @@ private:
     friend class detail::AsyncResultBase;
     // `what` names the wait in LoopExit reports and fiber dumps.
     bool wait_as(MaybeDuration timeout, const char* what);
-
-    static constexpr detail::StateWord::Bits kSet = 1 << detail::StateWord::kFreeShift;
+    void set_slow() noexcept;
+    void clear_slow() noexcept;
 
     detail::StateWord word_;          // kSet, kWaiters (waiters_ is not empty), the lock
     std::uintptr_t generation_ = 0;   // set() count, under the lock; each waiter records the one it saw

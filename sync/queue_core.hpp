@@ -216,6 +216,9 @@ private:
 
     // Hands items to waiting getters and free slots to waiting putters (lock held).
     void dispatch() noexcept {
+        if (!getters_.empty() || !putters_.empty() || !peekers_.empty()) grant_waiters();
+    }
+    [[gnu::noinline]] void grant_waiters() noexcept {
         while (!getters_.empty() && items_.size() > item_grants_) {
             ++item_grants_;
             unpark_first(getters_, kGranted);

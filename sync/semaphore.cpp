@@ -12,7 +12,10 @@ namespace gev {
 using detail::StateWord;
 
 Semaphore::Semaphore(int value, int bound, const char* kind)
-    : word_(static_cast<Bits>(value) << StateWord::kFreeShift), bound_(bound), kind_(kind) {
+    : word_(static_cast<Bits>(value) << StateWord::kFreeShift),
+      bound_(bound),
+      top_(static_cast<std::int64_t>(bound) << StateWord::kFreeShift),
+      kind_(kind) {
     if (value < 0)
         detail::throw_usage(std::errc::invalid_argument, std::string(kind) + ": initial value must be >= 0");
 }
@@ -23,7 +26,7 @@ Semaphore::~Semaphore() {
 }
 
 bool Semaphore::acquire_slow(bool blocking, MaybeDuration timeout, bool interruptible) {
-    if (!blocking || detail::only_looks(timeout)) {   // the fast path may have met the lock
+    if (!blocking || (timeout && detail::only_looks(timeout))) {   // the fast path may have met the lock
         Bits old = word_.update([](Bits w) { return count(w) > 0 ? w - kOne : w; });
         return count(old) > 0;
     }
@@ -47,6 +50,18 @@ bool Semaphore::acquire_slow(bool blocking, MaybeDuration timeout, bool interrup
     // The permit comes with the grant; the word's release/acquire pair orders what
     // the releaser did before it with what we do after.
     return detail::await_grant(hub, word_, waiters_, w, spec);
+}
+
+int Semaphore::release_slow() {
+    bool over = false;
+    Bits old = word_.update([&](Bits w) {
+        over = count(w) >= bound_;
+        return over ? w : add_permit(w);
+    });
+    if (over) over_release();
+    std::int64_t c = count(old);
+    if (c < 0) hand_off();   // someone registered to wait: the permit is theirs
+    return c + 1 > 0 ? static_cast<int>(c + 1) : 0;
 }
 
 void Semaphore::hand_off() noexcept {

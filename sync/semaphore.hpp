@@ -81,15 +81,12 @@ public:
     // never blocks. Returns the count afterwards. BoundedSemaphore and Lock throw
     // OverReleaseError past their initial value.
     int release() {
-        bool over = false;
-        Bits old = word_.update([&](Bits w) {
-            over = count(w) >= bound_;
-            return over ? w : add_permit(w);
-        });
-        if (over) over_release();
-        std::int64_t c = count(old);
-        if (c < 0) hand_off();   // someone registered to wait: the permit is theirs
-        return c + 1 > 0 ? static_cast<int>(c + 1) : 0;
+        Bits w = word_.load(std::memory_order_relaxed);
+        // No waiter (count >= 0), under the bound, unlocked: compared on the whole word.
+        if (static_cast<std::int64_t>(w) >= 0 && static_cast<std::int64_t>(w) < top_ &&
+            !(w & detail::StateWord::kLocked) && word_.compare_exchange_weak(w, w + kOne))
+            return static_cast<int>(count(w) + 1);
+        return release_slow();
     }
     // gevent's wait: parks until a permit is free, in FIFO order with the acquirers, but
     // leaves it free; up to `timeout`. Returns the free permits then (0 when the timeout
@@ -126,11 +123,13 @@ private:
     // The fast path: one compare-and-swap while a permit is free and the word unlocked.
     bool try_acquire() noexcept {
         Bits w = word_.load(std::memory_order_relaxed);
-        while (count(w) > 0 && !(w & detail::StateWord::kLocked))
+        while (static_cast<std::int64_t>(w) >= static_cast<std::int64_t>(kOne) && !(w & detail::StateWord::kLocked))
             if (word_.compare_exchange_weak(w, w - kOne)) return true;
         return false;
     }
     bool acquire_slow(bool blocking, MaybeDuration timeout, bool interruptible);
+    // release() when the word is locked, fibers wait, or the bound is reached.
+    int release_slow();
     // Adds a permit without the bound check (one that was really taken).
     void release_permit() noexcept;
     void hand_off() noexcept;
@@ -144,6 +143,7 @@ private:
     // the lock).
     detail::StateWord word_;
     const int bound_;
+    const std::int64_t top_;   // the word's value at the bound, flags clear
     const char* kind_;
     detail::WaitList waiters_;
 };

@@ -55,7 +55,10 @@ public:
     }
 
     // Lockable, so std::lock_guard and std::unique_lock work.
-    void lock() noexcept { update([](Bits w) { return w | kLocked; }); }
+    // Setting a bit that is already set changes nothing, so lock() may try blindly.
+    void lock() noexcept {
+        while (v_.fetch_or(kLocked, std::memory_order_acquire) & kLocked) wait_unlocked();
+    }
     bool try_lock() noexcept {
         Bits old = v_.load(std::memory_order_relaxed);
         return !(old & kLocked) &&

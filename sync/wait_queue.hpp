@@ -137,13 +137,15 @@ void grant_many(StateWord& word, WaitList& list, int n, std::uintptr_t before = 
 bool await_grant(Hub& hub, StateWord& word, WaitList& list, Waiter& w, const WaitSpec& spec);
 
 // The same wait for callers that keep the lock in a SyncLock (Queue, Channel, Pool):
-// `lock` is held on entry and on every exit, and is released only while parked. When
-// the park throws (kill, Timeout, LoopExit) and `w` had been woken, abandon() runs
-// under the lock (it must hand the grant on and not throw); then the exception goes
-// on. The caller sets w.data before the call; wakers may change it.
+// `lock` is held on entry, released while parked, and held again on every exit but
+// a granted one: a waiter granted all it needs (an item moved into its slot) takes
+// it without the lock. Returns whether it was granted (false: the deadline passed).
+// When the park throws (kill, Timeout, LoopExit) and `w` had been woken, abandon()
+// runs under the lock (it must hand the grant on and not throw); then the exception
+// goes on. The caller sets w.data before the call; wakers may change it.
 template <class Abandon>
-Wake park_until_woken(Hub& hub, SyncLock& lock, WaitList& list, Waiter& w, const WaitReason& why,
-                      std::int64_t deadline, Abandon&& abandon) {
+bool park_for_grant(Hub& hub, SyncLock& lock, WaitList& list, Waiter& w, const WaitReason& why,
+                    std::int64_t deadline, Abandon&& abandon) {
     Fiber* self = current_fiber();
     // A kill left pending (it arrived while this fiber was unwinding) is raised before
     // anything is registered, so no wake-up can be posted for a wait that never parks.
@@ -170,8 +172,17 @@ Wake park_until_woken(Hub& hub, SyncLock& lock, WaitList& list, Waiter& w, const
         lock.lock();
         throw;
     }
+    if (!ok) lock.lock();
+    return ok;
+}
+
+// park_for_grant that holds `lock` on every exit.
+template <class Abandon>
+Wake park_until_woken(Hub& hub, SyncLock& lock, WaitList& list, Waiter& w, const WaitReason& why,
+                      std::int64_t deadline, Abandon&& abandon) {
+    if (!park_for_grant(hub, lock, list, w, why, deadline, abandon)) return Wake::timed_out;
     lock.lock();
-    return ok ? Wake::notified : Wake::timed_out;
+    return Wake::notified;
 }
 
 // The same wait for waiters that are woken all at once and hold no grant (join,
