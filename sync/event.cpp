@@ -18,15 +18,20 @@ void Event::set_slow() noexcept {
         return (w & StateWord::kWaiters) ? w | kSet | StateWord::kLocked : w | kSet;
     });
     if (!(old & StateWord::kWaiters)) return;
-    detail::Wakeup wk;   // declared first: delivers after the lock is released
     std::uintptr_t generation = ++generation_;
-    int all = -1;
-    bool more = detail::grant_batch(waiters_, wk, all, generation);
-    word_.unlock(!waiters_.empty());
+    detail::Wakeup wk;   // declared first: delivers after the lock is released
+    detail::Waiter* w = waiters_.front();
+    for (; w != nullptr && !wk.pending(); w = waiters_.front()) {   // stops after one of another hub
+        waiters_.pop_front();
+        wk.grant(w);
+    }
+    bool more = w != nullptr && w->data < generation;
+    word_.unlock(w != nullptr);
+    if (!more) return;
     wk.deliver();
     // Only while waiters are still linked may we touch the Event again. Waiters that
     // link after a clear() that raced in are of a newer generation: not ours to wake.
-    if (more) detail::grant_many(word_, waiters_, -1, generation);
+    detail::grant_many(word_, waiters_, -1, generation);
 }
 
 void Event::clear_slow() noexcept {
@@ -38,7 +43,8 @@ void Event::clear_slow() noexcept {
 bool Event::wait_as(MaybeDuration timeout, const char* what) {
     if (is_set()) return true;
     if (timeout && detail::only_looks(timeout)) return false;   // else a zero timeout parks for one turn
-    detail::Hub& hub = detail::Hub::require("Event::wait");
+    detail::Hub* current = detail::Hub::current();
+    detail::Hub& hub = current != nullptr ? *current : detail::Hub::require("Event::wait");
     // One step finds the flag up, or takes the lock and says a fiber waits.
     StateWord::Bits old = word_.update([](StateWord::Bits w) {
         return (w & kSet) ? w : w | StateWord::kLocked | StateWord::kWaiters;

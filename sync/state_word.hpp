@@ -31,19 +31,18 @@ public:
     // Returns the value it replaced.
     template <class Next>
     Bits update(Next next) noexcept {
-        Bits old = v_.load(std::memory_order_relaxed);
+        // Acquire loads: returning what was read, unchanged, still synchronizes with
+        // the write that made it.
+        Bits old = v_.load(std::memory_order_acquire);
         for (int spins = 0;;) {
             if (old & kLocked) {
                 backoff(spins);
-                old = v_.load(std::memory_order_relaxed);
+                old = v_.load(std::memory_order_acquire);
                 continue;
             }
             Bits want = next(old);
-            if (want == old) {
-                std::atomic_thread_fence(std::memory_order_acquire);
-                return old;
-            }
-            if (v_.compare_exchange_weak(old, want, std::memory_order_acq_rel, std::memory_order_relaxed))
+            if (want == old) return old;
+            if (v_.compare_exchange_weak(old, want, std::memory_order_acq_rel, std::memory_order_acquire))
                 return old;
         }
     }

@@ -1,13 +1,10 @@
-// sync/wait_queue.hpp — the one wait primitive under all of sync/ (internal).
-// A primitive keeps its state in a StateWord whose lock bit guards its WaitLists. A
-// fiber that must wait links a Waiter that lives on its own stack (no allocation) and
-// parks; a waker unlinks it under the lock, records the grant (a permit, an item, a
-// notification) in it, and marks it `woken` last, with a release store: the waiter
-// reads that flag without the lock when it resumes, so a hand-off costs each side one
-// atomic read-modify-write. A wake-up for another hub's fiber is delivered after the
-// lock is released where the caller allows it (Wakeup). Invariant: a Waiter is linked
-// exactly while its fiber waits and nobody has granted it; a granted waiter that
-// leaves by an exception passes its grant on, so no grant is ever lost.
+// sync/wait_queue.hpp — the one wait primitive under all of sync/ (internal). A
+// primitive's StateWord lock guards its WaitLists; a waiter links a Waiter on its own
+// stack and parks; a waker unlinks it under the lock, writes the grant into it and
+// marks it `woken` last (release), so the resumed waiter reads its grant without the
+// lock: one atomic read-modify-write per side of a hand-off. Invariant: a Waiter is
+// linked exactly while its fiber waits ungranted; a granted waiter that leaves by an
+// exception passes its grant on, so no grant is ever lost.
 #pragma once
 
 #include "runtime/clock.hpp"
