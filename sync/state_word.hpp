@@ -54,9 +54,13 @@ public:
     }
 
     // Lockable, so std::lock_guard and std::unique_lock work.
-    // Setting a bit that is already set changes nothing, so lock() may try blindly.
+    // A compare-and-swap: on the machines measured it beats a locked bit-test-and-set.
     void lock() noexcept {
-        while (v_.fetch_or(kLocked, std::memory_order_acquire) & kLocked) wait_unlocked();
+        Bits old = v_.load(std::memory_order_relaxed);
+        if (!(old & kLocked) &&
+            v_.compare_exchange_weak(old, old | kLocked, std::memory_order_acquire, std::memory_order_relaxed))
+            return;
+        lock_contended();
     }
     bool try_lock() noexcept {
         Bits old = v_.load(std::memory_order_relaxed);
@@ -81,6 +85,8 @@ public:
     void set_held(Bits value) noexcept { v_.store(value | kLocked, std::memory_order_relaxed); }
 
 private:
+    [[gnu::noinline]] void lock_contended() noexcept { update([](Bits w) { return w | kLocked; }); }
+
     // Spin briefly; if the holder's thread has been descheduled (more runnable threads
     // than cores), give the CPU back instead of burning a whole time slice.
     static void backoff(int& spins) noexcept {
