@@ -5,7 +5,6 @@
 
 #include "runtime/errors.hpp"
 
-#include <cstdio>
 #include <string>
 
 namespace gev::detail {
@@ -28,6 +27,5 @@ void throw_shut_down(const char* kind, const char* op) {
 void throw_too_many_task_done(const char* kind) {
     throw_usage(std::errc::invalid_argument, op_name(kind, "task_done") + ": called more times than items were put");
 }
-
 
 }  // namespace gev::detail
