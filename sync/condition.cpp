@@ -5,7 +5,6 @@
 #include "runtime/errors.hpp"
 #include "sync/wait_queue.hpp"
 
-#include <cstdio>
 #include <exception>
 #include <mutex>
 
@@ -15,11 +14,7 @@ Condition::Condition() : own_(std::make_unique<RLock>()), rlock_(own_.get()) {}
 
 Condition::~Condition() {
     std::lock_guard lock(mu_);
-    if (!waiters_.empty()) {
-        char buf[96];
-        std::snprintf(buf, sizeof buf, "Condition %p destroyed while fibers wait on it", static_cast<void*>(this));
-        detail::die(buf);
-    }
+    if (!waiters_.empty()) detail::die_with_waiters("Condition", this);
 }
 
 int Condition::release_save() {

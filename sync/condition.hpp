@@ -7,9 +7,9 @@
 #pragma once
 
 #include "runtime/clock.hpp"
-#include "runtime/spinlock.hpp"
 #include "runtime/wait_list.hpp"
 #include "sync/semaphore.hpp"
+#include "sync/state_word.hpp"
 
 #include <memory>
 
@@ -71,7 +71,7 @@ private:
     std::unique_ptr<RLock> own_;
     Lock* lock_ = nullptr;
     RLock* rlock_ = nullptr;
-    detail::SpinLock mu_;
+    detail::StateWord mu_;   // only its lock: guards waiters_
     detail::WaitList waiters_;
 };
 

@@ -1,15 +1,16 @@
 // sync/event.hpp — gevent.event.Event: a flag fibers wait for.
 // set() wakes every waiter, in the order they began to wait; clear() only lowers the
-// flag. Fibers of any hub may share an Event: its state and waiter list sit behind a
-// spin lock, and a wake-up for a fiber of another hub goes through that hub's inbox.
+// flag. Fibers of any hub may share an Event: the flag, a "fibers wait" bit and the
+// lock of the waiter list share one atomic word (set, clear and a wait that finds the
+// flag up are one atomic step each), and a wake-up for a fiber of another hub goes
+// through that hub's inbox.
 // Destroying an Event while fibers wait on it is a broken invariant and aborts.
 #pragma once
 
 #include "runtime/clock.hpp"
-#include "runtime/spinlock.hpp"
 #include "runtime/wait_list.hpp"
+#include "sync/state_word.hpp"
 
-#include <atomic>
 #include <cstdint>
 
 namespace gev {
@@ -17,6 +18,8 @@ namespace gev {
 namespace detail { class AsyncResultBase; }
 
 class Event {
+    static constexpr detail::StateWord::Bits kSet = 1 << detail::StateWord::kFreeShift;
+
 public:
     Event() = default;
     Event(const Event&) = delete;
@@ -24,10 +27,18 @@ public:
     ~Event();
 
     // Raises the flag and wakes every waiter (FIFO). Any thread; never blocks.
-    void set() noexcept;
+    void set() noexcept {
+        detail::StateWord::Bits w = word_.load(std::memory_order_relaxed);
+        if (w == 0 && word_.compare_exchange_weak(w, kSet)) return;   // nobody waits
+        set_slow();
+    }
     // Lowers the flag; waiters already woken still return true.
-    void clear() noexcept;
-    bool is_set() const noexcept { return flag_.load(std::memory_order_acquire); }
+    void clear() noexcept {
+        detail::StateWord::Bits w = word_.load(std::memory_order_relaxed);
+        if (w == kSet && word_.compare_exchange_weak(w, 0)) return;   // nobody waits
+        if (w & kSet) clear_slow();
+    }
+    bool is_set() const noexcept { return (word_.load() & kSet) != 0; }
     bool ready() const noexcept { return is_set(); }   // gevent's alias
 
     // Parks until the flag is set or the timeout passes; returns true if it was set
@@ -40,10 +51,11 @@ private:
     friend class detail::AsyncResultBase;
     // `what` names the wait in LoopExit reports and fiber dumps.
     bool wait_as(MaybeDuration timeout, const char* what);
+    void set_slow() noexcept;
+    void clear_slow() noexcept;
 
-    mutable detail::SpinLock mu_;
-    std::atomic<bool> flag_{false};
-    std::uintptr_t generation_ = 0;   // set() count; each waiter records the one it saw
+    detail::StateWord word_;          // kSet, kWaiters (waiters_ is not empty), the lock
+    std::uintptr_t generation_ = 0;   // set() count, under the lock; each waiter records the one it saw
     detail::WaitList waiters_;
 };
 

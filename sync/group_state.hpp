@@ -4,12 +4,12 @@
 // fiber the runtime starts at its death) discards it, and every look at the members
 // first drops those already ended, so right after g.join() the group no longer
 // counts g, as in gevent. Slots of a bounded pool are granted FIFO to waiting
-// spawners (`grants`), like a Queue's; one SpinLock guards it all, for any hub.
+// spawners (`grants`), like a Queue's; one lock (a StateWord) guards it all, for any hub.
 #pragma once
 
 #include "runtime/greenlet.hpp"
-#include "runtime/spinlock.hpp"
 #include "runtime/wait_list.hpp"
+#include "sync/state_word.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +24,7 @@ struct GroupState {
         Greenlet<> greenlet;
         LinkId link = 0;
     };
-    mutable SpinLock mu;
+    mutable StateWord mu;
     std::size_t capacity = 0;                    // 0: no limit (a Group)
     const char* kind = "Group";                  // "Pool": for errors and wait reasons
     std::map<std::uint64_t, Member> members;     // by fiber id

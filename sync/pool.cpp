@@ -1,11 +1,11 @@
 // sync/pool.cpp — membership, slots and the waits of Group and Pool. Every function
-// takes the group's SpinLock for a few steps and never parks while holding it
+// takes the group's lock for a few steps and never parks while holding it
 // (park_until_woken releases it); wake-ups go through the owners' hubs.
 #include "sync/pool.hpp"
 
 #include "runtime/errors.hpp"
 #include "sync/errors.hpp"
-#include "sync/parking.hpp"
+#include "sync/wait_queue.hpp"
 
 #include <limits>
 #include <set>

@@ -5,7 +5,6 @@
 
 #include "runtime/errors.hpp"
 
-#include <cstdio>
 #include <string>
 
 namespace gev::detail {
@@ -27,12 +26,6 @@ void throw_shut_down(const char* kind, const char* op) {
 
 void throw_too_many_task_done(const char* kind) {
     throw_usage(std::errc::invalid_argument, op_name(kind, "task_done") + ": called more times than items were put");
-}
-
-void die_with_waiters(const char* kind, const void* object) noexcept {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%s %p destroyed while fibers wait on it", kind, object);
-    die(buf);
 }
 
 }  // namespace gev::detail

@@ -1,5 +1,5 @@
 // sync/queue_core.hpp — the machinery shared by Queue, LifoQueue and PriorityQueue
-// (internal): one SpinLock over the items and four wait lists (getters, putters,
+// (internal): one lock (a StateWord) over the items and four wait lists (getters, putters,
 // peekers, joiners), so fibers on any hub may share a queue. Items never leave the
 // container until a getter returns them: a put that finds getters waiting grants the
 // first one an item (item_grants_ counts the promised ones, which nobody else may
@@ -11,7 +11,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/hub.hpp"
 #include "sync/errors.hpp"
-#include "sync/parking.hpp"
+#include "sync/wait_queue.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -216,6 +216,9 @@ private:
 
     // Hands items to waiting getters and free slots to waiting putters (lock held).
     void dispatch() noexcept {
+        if (!getters_.empty() || !putters_.empty() || !peekers_.empty()) grant_waiters();
+    }
+    [[gnu::noinline]] void grant_waiters() noexcept {
         while (!getters_.empty() && items_.size() > item_grants_) {
             ++item_grants_;
             unpark_first(getters_, kGranted);
@@ -227,7 +230,7 @@ private:
         if (!peekers_.empty() && items_.size() > 0) unpark_all(peekers_);
     }
 
-    mutable SpinLock mu_;
+    mutable StateWord mu_;   // only its lock
     Container items_;
     std::size_t maxsize_;
     std::size_t item_grants_ = 0;   // items promised to woken getters

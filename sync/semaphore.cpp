@@ -5,54 +5,73 @@
 #include "runtime/errors.hpp"
 #include "sync/wait_queue.hpp"
 
-#include <cstdio>
 #include <mutex>
 
 namespace gev {
 
-Semaphore::Semaphore(int value, int bound, const char* kind) : state_(value), bound_(bound), kind_(kind) {
+using detail::StateWord;
+
+Semaphore::Semaphore(int value, int bound, const char* kind)
+    : word_(static_cast<Bits>(value) << StateWord::kFreeShift),
+      bound_(bound),
+      top_(static_cast<std::int64_t>(bound) << StateWord::kFreeShift),
+      kind_(kind) {
     if (value < 0)
         detail::throw_usage(std::errc::invalid_argument, std::string(kind) + ": initial value must be >= 0");
 }
 
 Semaphore::~Semaphore() {
-    std::lock_guard lock(mu_);
-    if (!waiters_.empty()) {
-        char buf[96];
-        std::snprintf(buf, sizeof buf, "%s %p destroyed while fibers wait on it", kind_, static_cast<void*>(this));
-        detail::die(buf);
-    }
+    std::lock_guard lock(word_);   // a hand-off still under way finishes first
+    if (!waiters_.empty()) detail::die_with_waiters(kind_, this);
 }
 
 bool Semaphore::acquire_slow(bool blocking, MaybeDuration timeout, bool interruptible) {
-    if (!blocking || detail::only_looks(timeout)) return false;
+    if (!blocking || (timeout && detail::only_looks(timeout))) {   // the fast path may have met the lock
+        Bits old = word_.update([](Bits w) { return count(w) > 0 ? w - kOne : w; });
+        return count(old) > 0;
+    }
     detail::Hub& hub = detail::Hub::require(kind_);
+    // One step takes a permit, or registers this fiber as a waiter and takes the lock.
+    Bits old = word_.update([](Bits w) { return count(w) > 0 ? w - kOne : (w - kOne) | StateWord::kLocked; });
+    if (count(old) > 0) return true;
+    detail::Waiter w;
+    detail::enqueue(waiters_, w, detail::current_fiber());
+    word_.unlock();
     detail::WaitSpec spec;
     spec.why = detail::WaitReason{detail::WaitKind::object, kind_, this};
     spec.deadline = timeout ? hub.deadline_after(*timeout) : -1;
     spec.interruptible = interruptible;
     spec.object = this;
-    spec.undo = [](void* s) noexcept { static_cast<Semaphore*>(s)->state_.fetch_add(1, std::memory_order_relaxed); };
-    spec.pass_on = [](void* s) noexcept { static_cast<Semaphore*>(s)->release_permit(); };
-    detail::Waiter w;
-    {
-        std::lock_guard lock(mu_);
-        if (state_.fetch_sub(1, std::memory_order_acquire) > 0) return true;   // freed meanwhile
-        detail::enqueue(waiters_, w, detail::current_fiber());
-    }
-    // The permit comes with the grant; the lock's release/acquire pair orders what
+    spec.undo = [](void* p) noexcept {   // under the lock: the registration goes
+        auto* s = static_cast<Semaphore*>(p);
+        s->word_.set_held(s->word_.held() + kOne);
+    };
+    spec.pass_on = [](void* p) noexcept { static_cast<Semaphore*>(p)->release_permit(); };
+    // The permit comes with the grant; the word's release/acquire pair orders what
     // the releaser did before it with what we do after.
-    return detail::await_grant(hub, mu_, waiters_, w, spec);
+    return detail::await_grant(hub, word_, waiters_, w, spec);
+}
+
+int Semaphore::release_slow() {
+    bool over = false;
+    Bits old = word_.update([&](Bits w) {
+        over = count(w) >= bound_;
+        return over ? w : add_permit(w);
+    });
+    if (over) over_release();
+    std::int64_t c = count(old);
+    if (c < 0) hand_off();   // someone registered to wait: the permit is theirs
+    return c + 1 > 0 ? static_cast<int>(c + 1) : 0;
 }
 
 void Semaphore::hand_off() noexcept {
     detail::Wakeup wk;   // declared first: wakes after the lock is released
-    std::lock_guard lock(mu_);
-    detail::grant_front(waiters_, wk);   // none left: the permit stays in state_
+    if (!detail::grant_front(waiters_, wk)) detail::die("gev: Semaphore count says a fiber waits, but none does");
+    word_.unlock();
 }
 
 void Semaphore::release_permit() noexcept {
-    if (state_.fetch_add(1, std::memory_order_release) < 0) hand_off();
+    if (count(word_.update(add_permit)) < 0) hand_off();
 }
 
 void Semaphore::over_release() const {
@@ -60,7 +79,6 @@ void Semaphore::over_release() const {
     throw OverReleaseError(std::string(kind_) + "::release: released too many times (initial value " +
                            std::to_string(bound_) + ")");
 }
-
 RLock::RLock() : sem_(1, 1, "RLock") {}
 
 bool RLock::is_owned() const noexcept { return owner_.load(std::memory_order_relaxed) == detail::current_fiber(); }

@@ -1,18 +1,20 @@
 // sync/semaphore.hpp — gevent.lock: Semaphore, BoundedSemaphore, Lock, RLock, and Guard.
 // Permits are handed over in FIFO order: a release while fibers wait gives its permit
 // straight to the first of them, so a newcomer never barges past a waiter. The count
-// is one atomic word (uncontended acquire/release never lock); waiters sit in a list
-// behind a spin lock, so fibers of different hubs may share any of these. Each type is
+// and the lock of the waiter list share one atomic word, so an uncontended acquire or
+// release is one atomic step, and so is each side of a hand-off; fibers of different
+// hubs may share any of these. Each type is
 // Lockable (lock/unlock/try_lock/try_lock_for), so std::scoped_lock and std::unique_lock
 // work; gev::Guard is gevent's `with lock:`.
 #pragma once
 
 #include "runtime/clock.hpp"
-#include "runtime/spinlock.hpp"
 #include "runtime/wait_list.hpp"
+#include "sync/state_word.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -79,12 +81,12 @@ public:
     // never blocks. Returns the count afterwards. BoundedSemaphore and Lock throw
     // OverReleaseError past their initial value.
     int release() {
-        int c = state_.load(std::memory_order_relaxed);
-        do {
-            if (c >= bound_) over_release();
-        } while (!state_.compare_exchange_weak(c, c + 1, std::memory_order_release, std::memory_order_relaxed));
-        if (c < 0) hand_off();   // someone registered to wait: the permit is theirs
-        return c + 1 > 0 ? c + 1 : 0;
+        Bits w = word_.load(std::memory_order_relaxed);
+        // No waiter (count >= 0), under the bound, unlocked: compared on the whole word.
+        if (static_cast<std::int64_t>(w) >= 0 && static_cast<std::int64_t>(w) < top_ &&
+            !(w & detail::StateWord::kLocked) && word_.compare_exchange_weak(w, w + kOne))
+            return static_cast<int>(count(w) + 1);
+        return release_slow();
     }
     // gevent's wait: parks until a permit is free, in FIFO order with the acquirers, but
     // leaves it free; up to `timeout`. Returns the free permits then (0 when the timeout
@@ -96,11 +98,11 @@ public:
         return counter();
     }
     // No permit is free (gevent's locked()).
-    bool locked() const noexcept { return state_.load(std::memory_order_relaxed) <= 0; }
+    bool locked() const noexcept { return count(word_.load(std::memory_order_relaxed)) <= 0; }
     // Free permits (gevent's counter).
     int counter() const noexcept {
-        int s = state_.load(std::memory_order_relaxed);
-        return s > 0 ? s : 0;
+        std::int64_t c = count(word_.load(std::memory_order_relaxed));
+        return c > 0 ? static_cast<int>(c) : 0;
     }
 
 
@@ -112,27 +114,37 @@ private:
     friend class RLock;
     friend class Condition;
 
+    using Bits = detail::StateWord::Bits;
+    static constexpr Bits kOne = Bits{1} << detail::StateWord::kFreeShift;   // one permit
+    static std::int64_t count(Bits w) noexcept { return static_cast<std::int64_t>(w) >> detail::StateWord::kFreeShift; }
+    // One permit more; with the lock taken too when a fiber is registered to wait.
+    static Bits add_permit(Bits w) noexcept { return count(w) < 0 ? (w + kOne) | detail::StateWord::kLocked : w + kOne; }
+
+    // The fast path: one compare-and-swap while a permit is free and the word unlocked.
     bool try_acquire() noexcept {
-        int c = state_.load(std::memory_order_relaxed);
-        while (c > 0)
-            if (state_.compare_exchange_weak(c, c - 1, std::memory_order_acquire, std::memory_order_relaxed))
-                return true;
+        Bits w = word_.load(std::memory_order_relaxed);
+        while (static_cast<std::int64_t>(w) >= static_cast<std::int64_t>(kOne) && !(w & detail::StateWord::kLocked))
+            if (word_.compare_exchange_weak(w, w - kOne)) return true;
         return false;
     }
     bool acquire_slow(bool blocking, MaybeDuration timeout, bool interruptible);
+    // release() when the word is locked, fibers wait, or the bound is reached.
+    int release_slow();
     // Adds a permit without the bound check (one that was really taken).
     void release_permit() noexcept;
     void hand_off() noexcept;
     [[noreturn]] void over_release() const;
 
-    // > 0: free permits. <= 0: minus the fibers registered to wait that no release has
-    // covered yet. Waiters register (decrement) and link under mu_; so a release that
-    // finds it negative takes mu_ and hands its permit to the first waiter, if one is
-    // still there (one that left undid its decrement under mu_).
-    std::atomic<int> state_;
+    // The count, above the lock bit: > 0: free permits. <= 0: minus the fibers
+    // registered to wait that no release has covered yet. A waiter registers
+    // (decrements) and takes the lock in one step, then links; so a release that finds
+    // the count negative takes the lock in the step that counts its permit and hands
+    // it to the first waiter, who is there (one that left undid its decrement under
+    // the lock).
+    detail::StateWord word_;
     const int bound_;
+    const std::int64_t top_;   // the word's value at the bound, flags clear
     const char* kind_;
-    detail::SpinLock mu_;
     detail::WaitList waiters_;
 };
 
