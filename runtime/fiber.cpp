@@ -12,14 +12,13 @@
 #include <cstdio>
 #include <cxxabi.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#include "runtime/sanitizers.hpp"
+#if GEV_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
-#define GEV_ASAN 1
 #endif
-#if defined(__SANITIZE_THREAD__)
+#if GEV_TSAN
 #include <sanitizer/tsan_interface.h>
-#define GEV_TSAN 1
 #endif
 
 namespace bctx = boost::context::detail;

@@ -2,6 +2,8 @@
 // pages of idle stacks beyond the cache limit back to the kernel.
 #include "runtime/stack_pool.hpp"
 
+#include "runtime/sanitizers.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -21,7 +23,7 @@ namespace gev::detail {
 namespace {
 
 constexpr std::size_t kPage = 4096;
-#if defined(__SANITIZE_ADDRESS__)
+#if GEV_ASAN
 constexpr std::size_t kDefaultStack = 512 * 1024;
 #else
 constexpr std::size_t kDefaultStack = 128 * 1024;
