@@ -40,7 +40,10 @@ TEST_CASE("wake-ups one hub sends another arrive in the order they were sent", "
         // one has run there, all of them are parked.
         gev::spawn_on(1, [] {}).get();
         for (int i = 0; i < n; ++i) events[i]->set();
-        gev::joinall(gs);
+        // One by one: gev::joinall over many fibers of another hub can end in a false
+        // LoopExit under load (about 1 run in 10 with both cores busy, before this inbox
+        // too; README "Known problems"). That is not what this test is about.
+        for (auto& g : gs) g.join();
     }, hubs(2));
     REQUIRE(order.size() == static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) REQUIRE(order[i] == i);
@@ -122,8 +125,7 @@ TEST_CASE("a hub busy running fibers still takes wake-ups from another hub", "[m
             pong.clear();
             ++handed;
         }
-        // Joined one by one: gev::joinall over fibers of another hub can report LoopExit
-        // under io_uring (so did the code before this inbox; left to the poller's owner).
+        // Joined one by one, for the false LoopExit of joinall above.
         peer.join();
         stop = true;
         a.join();
