@@ -88,6 +88,9 @@ std::vector<Greenlet<>> joinall(const std::vector<Greenlet<>>& gs, MaybeDuration
     std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;
     Fiber* self = detail::current_fiber();
     WaitAll wait(gs, taken);
+    // A fiber of another hub that ended after the look above but before its waiter was
+    // registered left no waiter to wake us: look again before the first park.
+    if (collect()) return done;
     for (;;) {
         detail::Wake w = hub.park(detail::WaitReason{detail::WaitKind::object, "joinall", &gs}, deadline);
         // Re-arm before looking: a fiber that ends on another hub after the look but

@@ -40,10 +40,7 @@ TEST_CASE("wake-ups one hub sends another arrive in the order they were sent", "
         // one has run there, all of them are parked.
         gev::spawn_on(1, [] {}).get();
         for (int i = 0; i < n; ++i) events[i]->set();
-        // One by one: gev::joinall over many fibers of another hub can end in a false
-        // LoopExit under load (about 1 run in 10 with both cores busy, before this inbox
-        // too; README "Known problems"). That is not what this test is about.
-        for (auto& g : gs) g.join();
+        gev::joinall(gs);
     }, hubs(2));
     REQUIRE(order.size() == static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) REQUIRE(order[i] == i);
@@ -125,11 +122,9 @@ TEST_CASE("a hub busy running fibers still takes wake-ups from another hub", "[m
             pong.clear();
             ++handed;
         }
-        // Joined one by one, for the false LoopExit of joinall above.
         peer.join();
         stop = true;
-        a.join();
-        b.join();
+        gev::joinall({a, b});
     }, hubs(2));
     REQUIRE(handed == 100);
 }

@@ -191,3 +191,24 @@ TEST_CASE("a fiber of another hub waiting on a plain thread under a KeepAlive is
 TEST_CASE("KeepAlive outside gev::run throws std::system_error", "[multi][keepalive]") {
     REQUIRE_THROWS_AS(gev::KeepAlive(), std::system_error);
 }
+
+TEST_CASE("joinall over fibers of another hub that end while it registers its waiters is never a LoopExit",
+          "[multi][loopexit][joinall]") {
+    // Each round's fibers wake on hub 1 as main starts joinall and end while it looks at
+    // them and registers its waiters; one that ended in between used to leave no waiter,
+    // and main slept on (LoopExit about 1 round in 20 under load).
+    const int rounds = 200 / kScale;
+    int done = 0;
+    gev::run([&] {
+        for (int r = 0; r < rounds; ++r) {
+            gev::Event go;
+            std::vector<gev::Greenlet<>> gs;
+            for (int i = 0; i < 32; ++i) gs.push_back(gev::spawn_on(1, [&go] { go.wait(); }));
+            gev::spawn_on(1, [] {}).get();   // hub 1 runs its fibers in order: all wait now
+            go.set();
+            gev::joinall(gs);
+            ++done;
+        }
+    }, hubs(2));
+    REQUIRE(done == rounds);
+}
