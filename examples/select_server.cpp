@@ -76,22 +76,81 @@ struct Conn {
     std::queue<std::string> message_queue;   // replies not yet sent
 };
 
-void serve(const Options& o) {
-    Socket server(AF_INET);
-    server.set_timeout(nonblocking);
-    server.set_reuse_address();
-    Address server_addr = gev::net::resolve(o.host, static_cast<std::uint16_t>(o.port), AF_INET).at(0);
-    std::printf("starting up on %s port %d\n", o.host.c_str(), o.port);
-    server.bind(server_addr);
-    server.listen(5);
-
-    std::vector<int> inputs{server.fileno()};   // the listening socket is watched too
+// What the loop watches: the listener and each client's fd, with its pending replies.
+struct Watched {
+    Socket server;
+    std::vector<int> inputs;    // the listening socket is watched too
     std::vector<int> outputs;
     std::map<int, Conn> message_queues;
     int gone = 0;
+};
+
+void on_readable(Watched& w, int s) {
+    if (s == w.server.fileno()) {   // a new connection
+        try {
+            auto [conn, client_addr] = w.server.accept();
+            std::printf("new connection from %s\n", pyrepr::tuple(client_addr).c_str());
+            conn.set_timeout(nonblocking);
+            w.inputs.push_back(conn.fileno());   // recv later, when select says data came
+            w.message_queues[conn.fileno()].sock = std::move(conn);
+        } catch (const gev::net::SocketTimeout&) {   // it was aborted before we got to it
+        }
+        return;
+    }
+    Conn& c = w.message_queues.at(s);
+    std::string data;
+    try {
+        data = c.sock.recv(1024);
+    } catch (const gev::net::SocketError& e) {   // a reset: handled as a disconnect
+        std::printf("%s\n", e.what());
+    }
+    if (!data.empty()) {
+        std::printf("收到来自[%s]的数据: %s\n", peer_ip(c.sock).c_str(), pyrepr::bytes(data).c_str());
+        c.message_queue.push(data);   // reply once writable, so others are not held up
+        if (!contains(w.outputs, s)) w.outputs.push_back(s);
+    } else {   // an empty read: the client disconnected
+        std::printf("客户端断开了 %s\n", py_socket(c.sock).c_str());
+        remove(w.outputs, s);
+        remove(w.inputs, s);
+        w.message_queues.erase(s);   // closes it (the seed left that to the garbage collector)
+        ++w.gone;
+    }
+}
+
+void on_writable(Watched& w, int s) {
+    auto it = w.message_queues.find(s);
+    if (it == w.message_queues.end()) return;   // disconnected in this same round
+    Conn& c = it->second;
+    std::string peer = peer_ip(c.sock);
+    if (c.message_queue.empty()) {
+        std::printf("client [%s] queue is empty..\n", peer.c_str());
+        remove(w.outputs, s);
+        return;
+    }
+    std::string& next_msg = c.message_queue.front();
+    std::printf("sending msg to [%s] %s\n", peer.c_str(), pyrepr::bytes(next_msg).c_str());
+    try {
+        std::size_t n = c.sock.send(upper(next_msg));
+        if (n == next_msg.size()) c.message_queue.pop();
+        else next_msg.erase(0, n);   // the rest goes when it is writable again
+    } catch (const gev::net::SocketError& e) {   // reset: the next recv sees it and cleans up
+        std::printf("%s\n", e.what());
+        remove(w.outputs, s);
+    }
+}
+
+void serve(const Options& o) {
+    Watched w{Socket(AF_INET), {}, {}, {}, 0};
+    w.server.set_timeout(nonblocking);
+    w.server.set_reuse_address();
+    Address server_addr = gev::net::resolve(o.host, static_cast<std::uint16_t>(o.port), AF_INET).at(0);
+    std::printf("starting up on %s port %d\n", o.host.c_str(), o.port);
+    w.server.bind(server_addr);
+    w.server.listen(5);
+    w.inputs.push_back(w.server.fileno());
     auto stop_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
 
-    while (o.clients <= 0 || gone < o.clients) {
+    while (o.clients <= 0 || w.gone < o.clients) {
         gev::MaybeDuration left = gev::forever;
         if (o.seconds > 0) {
             left = std::chrono::duration_cast<gev::Duration>(stop_at - Clock::now());
@@ -101,64 +160,12 @@ void serve(const Options& o) {
         std::fflush(stdout);
         // The seed also passes `inputs` as the exceptional list; on Linux that list only
         // reports out-of-band data, and gev::net::select cannot yet watch one fd twice.
-        auto [readable, writeable, exceptional] = gev::net::select(inputs, outputs, {}, left);
-
-        for (int s : readable) {
-            if (s == server.fileno()) {   // a new connection
-                try {
-                    auto [conn, client_addr] = server.accept();
-                    std::printf("new connection from %s\n", pyrepr::tuple(client_addr).c_str());
-                    conn.set_timeout(nonblocking);
-                    inputs.push_back(conn.fileno());   // recv later, when select says data came
-                    message_queues[conn.fileno()].sock = std::move(conn);
-                } catch (const gev::net::SocketTimeout&) {   // it was aborted before we got to it
-                }
-                continue;
-            }
-            Conn& c = message_queues.at(s);
-            std::string data;
-            try {
-                data = c.sock.recv(1024);
-            } catch (const gev::net::SocketError& e) {   // a reset: handled as a disconnect
-                std::printf("%s\n", e.what());
-            }
-            if (!data.empty()) {
-                std::printf("收到来自[%s]的数据: %s\n", peer_ip(c.sock).c_str(), pyrepr::bytes(data).c_str());
-                c.message_queue.push(data);   // reply once writable, so others are not held up
-                if (!contains(outputs, s)) outputs.push_back(s);
-            } else {   // an empty read: the client disconnected
-                std::printf("客户端断开了 %s\n", py_socket(c.sock).c_str());
-                remove(outputs, s);
-                remove(inputs, s);
-                message_queues.erase(s);   // closes it (the seed left that to the garbage collector)
-                ++gone;
-            }
-        }
-
-        for (int s : writeable) {
-            auto it = message_queues.find(s);
-            if (it == message_queues.end()) continue;   // disconnected in this same round
-            Conn& c = it->second;
-            std::string peer = peer_ip(c.sock);
-            if (c.message_queue.empty()) {
-                std::printf("client [%s] queue is empty..\n", peer.c_str());
-                remove(outputs, s);
-                continue;
-            }
-            std::string& next_msg = c.message_queue.front();
-            std::printf("sending msg to [%s] %s\n", peer.c_str(), pyrepr::bytes(next_msg).c_str());
-            try {
-                std::size_t n = c.sock.send(upper(next_msg));
-                if (n == next_msg.size()) c.message_queue.pop();
-                else next_msg.erase(0, n);   // the rest goes when it is writable again
-            } catch (const gev::net::SocketError& e) {   // reset: the next recv sees it and cleans up
-                std::printf("%s\n", e.what());
-                remove(outputs, s);
-            }
-        }
+        auto [readable, writeable, exceptional] = gev::net::select(w.inputs, w.outputs, {}, left);
+        for (int s : readable) on_readable(w, s);
+        for (int s : writeable) on_writable(w, s);
     }
     std::fflush(stdout);
-    std::fprintf(stderr, "select_server: stopping after %d clients\n", gone);
+    std::fprintf(stderr, "select_server: stopping after %d clients\n", w.gone);
 }
 
 }  // namespace

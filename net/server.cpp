@@ -100,31 +100,36 @@ void spawn_handler(const std::shared_ptr<State>& st, Socket conn, Address peer) 
     st->handlers.emplace(g.id(), g);
 }
 
+// Parks until a handler ends and frees a slot under ServerOptions::max_connections.
+void wait_for_slot(const std::shared_ptr<State>& st) {
+    detail::Hub& hub = detail::Hub::require("StreamServer");
+    detail::Fiber* self = detail::current_fiber();
+    detail::Waiter w;
+    w.fiber = self;
+    {
+        std::lock_guard lock(st->mu);
+        if (st->handlers.size() < *st->options.max_connections) return;
+        w.epoch = self->epoch;
+        st->slot_waiters.push_back(&w);
+    }
+    try {
+        hub.park(detail::WaitReason{detail::WaitKind::object, "StreamServer connection limit", st.get()});
+    } catch (...) {
+        std::lock_guard lock(st->mu);
+        st->slot_waiters.remove(&w);
+        throw;
+    }
+    std::lock_guard lock(st->mu);
+    st->slot_waiters.remove(&w);
+}
+
 void accept_loop(const std::shared_ptr<State>& st) {
     using namespace std::chrono_literals;
     auto backoff = 10ms;
     std::size_t burst = 0;
     while (!st->closed) {
         if (st->options.max_connections && handler_count(*st) >= *st->options.max_connections) {
-            detail::Hub& hub = detail::Hub::require("StreamServer");
-            detail::Fiber* self = detail::current_fiber();
-            detail::Waiter w;
-            w.fiber = self;
-            {
-                std::lock_guard lock(st->mu);
-                if (st->handlers.size() < *st->options.max_connections) continue;
-                w.epoch = self->epoch;
-                st->slot_waiters.push_back(&w);
-            }
-            try {
-                hub.park(detail::WaitReason{detail::WaitKind::object, "StreamServer connection limit", st.get()});
-            } catch (...) {
-                std::lock_guard lock(st->mu);
-                st->slot_waiters.remove(&w);
-                throw;
-            }
-            std::lock_guard lock(st->mu);
-            st->slot_waiters.remove(&w);
+            wait_for_slot(st);
             continue;
         }
         if (st->options.pool != nullptr && st->options.pool->full()) {
