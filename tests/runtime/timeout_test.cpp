@@ -161,7 +161,7 @@ TEST_CASE("a Timeout interrupts a fiber that only yields", "[runtime][timeout]")
         bool timed_out = false;
         auto give_up = gev::Clock::now() + 2s;
         try {
-            gev::Timeout t{2ms};
+            gev::Timeout t{50ms};   // room for a first yield on a loaded machine (ASan, 2 cores)
             while (gev::Clock::now() < give_up) {
                 gev::sleep(0ns);   // never parks: the Timeout must be raised at the yield
                 ++spins;
