@@ -2,8 +2,10 @@
 // names the operation, e.g. "connect 127.0.0.1:1: Connection refused".
 #pragma once
 
+#include <span>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace gev::net {
 
@@ -35,6 +37,25 @@ public:
 private:
     std::string partial_;
 };
+
+namespace stream_detail {
+// recv_exactly for a stream whose recv(span<char>) returns 0 at the end (Socket,
+// TlsSocket): n bytes, or IncompleteRead carrying what came; what() names the call.
+template <class Stream, class What>
+std::string recv_exactly(Stream& stream, std::size_t n, What&& what) {
+    std::string s(n, '\0');
+    std::size_t got = 0;
+    while (got < n) {
+        std::size_t k = stream.recv(std::span<char>(s).subspan(got));
+        if (k == 0) {
+            s.resize(got);
+            throw IncompleteRead(std::move(s), n, what());
+        }
+        got += k;
+    }
+    return s;
+}
+}  // namespace stream_detail
 
 // getaddrinfo's EAI_* codes.
 const std::error_category& gai_category() noexcept;

@@ -125,17 +125,7 @@ std::string Socket::recv(std::size_t max) {
 }
 
 std::string Socket::recv_exactly(std::size_t n) {
-    std::string s(n, '\0');
-    std::size_t got = 0;
-    while (got < n) {
-        std::size_t k = recv(std::span<char>(s).subspan(got));
-        if (k == 0) {
-            s.resize(got);
-            throw IncompleteRead(std::move(s), n, what("recv_exactly"));
-        }
-        got += k;
-    }
-    return s;
+    return stream_detail::recv_exactly(*this, n, [&] { return what("recv_exactly"); });
 }
 
 std::size_t Socket::send(std::span<const std::byte> buf, int flags) {

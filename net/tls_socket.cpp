@@ -252,17 +252,7 @@ std::string TlsSocket::recv(std::size_t max) {
 }
 
 std::string TlsSocket::recv_exactly(std::size_t n) {
-    std::string s(n, '\0');
-    std::size_t got = 0;
-    while (got < n) {
-        std::size_t k = recv(std::span<char>(s).subspan(got));
-        if (k == 0) {
-            s.resize(got);
-            throw IncompleteRead(std::move(s), n, "recv_exactly " + c_->peer);
-        }
-        got += k;
-    }
-    return s;
+    return stream_detail::recv_exactly(*this, n, [&] { return "recv_exactly " + c_->peer; });
 }
 
 std::size_t TlsSocket::send(std::span<const std::byte> buf) {
