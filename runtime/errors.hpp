@@ -4,7 +4,9 @@
 // timeout. Everything else thrown by the public API derives from std::system_error.
 #pragma once
 
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <string>
 #include <system_error>
 
@@ -31,6 +33,15 @@ public:
     explicit ConcurrentObjectUseError(const std::string& what)
         : std::system_error(std::make_error_code(std::errc::device_or_resource_busy), what) {}
 };
+
+// What the hub's error handler is told about a fiber that failed (RunOptions::on_error).
+struct FailureReport {
+    std::string name;           // "Greenlet-7" or the name given to it
+    std::uint64_t id = 0;
+    std::exception_ptr error;
+    std::string message;        // "gev: <Greenlet-7 id=7> failed with std::runtime_error: boom"
+};
+using ErrorHandler = std::function<void(const FailureReport&)>;
 
 namespace detail {
 // Misuse of the API (no hub on this thread, switching across threads, ...).

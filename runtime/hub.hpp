@@ -10,6 +10,7 @@
 #pragma once
 
 #include "runtime/clock.hpp"
+#include "runtime/errors.hpp"
 #include "runtime/fiber.hpp"
 #include "runtime/hub_inbox.hpp"
 #include "runtime/poller.hpp"
@@ -21,17 +22,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-namespace gev {
-// What the hub's error handler is told about a fiber that failed.
-struct FailureReport {
-    std::string name;           // "Greenlet-7" or the name given to it
-    std::uint64_t id = 0;
-    std::exception_ptr error;
-    std::string message;        // "gev: <Greenlet-7 id=7> failed with std::runtime_error: boom"
-};
-using ErrorHandler = std::function<void(const FailureReport&)>;
-}  // namespace gev
 
 namespace gev::detail {
 

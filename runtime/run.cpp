@@ -1,6 +1,7 @@
 // runtime/run.cpp — gev::run, sleep, idle and the per-hub settings.
 #include "runtime/run.hpp"
 
+#include "runtime/hub.hpp"
 #include "runtime/monitor.hpp"
 #include "runtime/sleep.hpp"
 

@@ -1,8 +1,9 @@
 // runtime/run.hpp — gev::run: a hub on this thread, `main` as its first fiber.
 #pragma once
 
+#include "runtime/clock.hpp"
+#include "runtime/errors.hpp"
 #include "runtime/greenlet.hpp"
-#include "runtime/hub.hpp"
 
 #include <optional>
 #include <string>
