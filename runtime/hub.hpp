@@ -12,6 +12,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/fiber.hpp"
+#include "runtime/hub_api.hpp"
 #include "runtime/hub_inbox.hpp"
 #include "runtime/poller.hpp"
 #include "runtime/timer.hpp"
@@ -24,8 +25,6 @@
 #include <vector>
 
 namespace gev::detail {
-
-enum class Wake : std::uint8_t { notified, timed_out };
 
 class Hub;
 class ThreadPool;
