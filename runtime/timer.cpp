@@ -8,6 +8,7 @@ void TimerHeap::arm(TimerNode* n, std::int64_t deadline) {
     cancel(n);
     n->deadline = deadline;
     n->seq = seq_++;
+    ++armed_;
     if (run_tail_ == nullptr || run_tail_->deadline <= deadline) {
         // Sorted already: (deadline, seq) grows along the run.
         n->index = TimerNode::kInRun;
@@ -16,7 +17,6 @@ void TimerHeap::arm(TimerNode* n, std::int64_t deadline) {
         if (run_tail_ != nullptr) run_tail_->next = n;
         else run_head_ = n;
         run_tail_ = n;
-        ++run_size_;
         return;
     }
     heap_.push_back(n);
@@ -29,7 +29,6 @@ void TimerHeap::unlink(TimerNode* n) noexcept {
     n->index = TimerNode::kUnarmed;
     (n->prev != nullptr ? n->prev->next : run_head_) = n->next;
     (n->next != nullptr ? n->next->prev : run_tail_) = n->prev;
-    --run_size_;
 }
 
 void TimerHeap::heap_remove(TimerNode* n) noexcept {
@@ -49,7 +48,7 @@ std::vector<TimerNode*> TimerHeap::take_all() noexcept {
     for (TimerNode* n = run_head_; n != nullptr; n = n->next) all.push_back(n);
     for (TimerNode* n : all) n->index = TimerNode::kUnarmed;
     run_head_ = run_tail_ = nullptr;
-    run_size_ = 0;
+    armed_ = 0;
     return all;
 }
 

@@ -26,8 +26,8 @@ struct TimerNode {
 
 class TimerHeap {
 public:
-    bool empty() const noexcept { return heap_.empty() && run_head_ == nullptr; }
-    std::size_t size() const noexcept { return heap_.size() + run_size_; }
+    bool empty() const noexcept { return armed_ == 0; }
+    std::size_t size() const noexcept { return armed_; }
     // The earliest timer, or nullptr.
     const TimerNode* top() const noexcept {
         const TimerNode* h = heap_.empty() ? nullptr : heap_.front();
@@ -37,8 +37,10 @@ public:
     // Arms (or re-arms) n; may grow the heap's array.
     void arm(TimerNode* n, std::int64_t deadline);
     void cancel(TimerNode* n) noexcept {
+        if (!n->armed()) return;
+        --armed_;
         if (n->index == TimerNode::kInRun) unlink(n);
-        else if (n->armed()) heap_remove(n);
+        else heap_remove(n);
     }
     // Removes and returns the earliest timer due at `now`, or nullptr.
     TimerNode* pop_due(std::int64_t now) noexcept {
@@ -63,7 +65,7 @@ private:
     std::vector<TimerNode*> heap_;
     TimerNode* run_head_ = nullptr;   // deadlines non-decreasing from head to tail
     TimerNode* run_tail_ = nullptr;
-    std::size_t run_size_ = 0;
+    std::size_t armed_ = 0;           // in the heap and the run
     std::uint64_t seq_ = 0;
 };
 
