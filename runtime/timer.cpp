@@ -1,20 +1,37 @@
-// runtime/timer.cpp — 4-ary heap operations (shallower than binary: fewer cache misses per sift).
+// runtime/timer.cpp — the run's links and the 4-ary heap's operations (shallower than
+// binary: fewer cache misses per sift).
 #include "runtime/timer.hpp"
 
 namespace gev::detail {
 
 void TimerHeap::arm(TimerNode* n, std::int64_t deadline) {
-    if (n->armed()) cancel(n);
+    cancel(n);
     n->deadline = deadline;
     n->seq = seq_++;
+    ++armed_;
+    if (run_tail_ == nullptr || run_tail_->deadline <= deadline) {
+        // Sorted already: (deadline, seq) grows along the run.
+        n->index = TimerNode::kInRun;
+        n->next = nullptr;
+        n->prev = run_tail_;
+        if (run_tail_ != nullptr) run_tail_->next = n;
+        else run_head_ = n;
+        run_tail_ = n;
+        return;
+    }
     heap_.push_back(n);
     auto i = static_cast<std::uint32_t>(heap_.size() - 1);
     n->index = i;
     sift_up(i);
 }
 
-void TimerHeap::cancel(TimerNode* n) noexcept {
-    if (!n->armed()) return;
+void TimerHeap::unlink(TimerNode* n) noexcept {
+    n->index = TimerNode::kUnarmed;
+    (n->prev != nullptr ? n->prev->next : run_head_) = n->next;
+    (n->next != nullptr ? n->next->prev : run_tail_) = n->prev;
+}
+
+void TimerHeap::heap_remove(TimerNode* n) noexcept {
     std::uint32_t i = n->index;
     n->index = TimerNode::kUnarmed;
     TimerNode* last = heap_.back();
@@ -25,11 +42,14 @@ void TimerHeap::cancel(TimerNode* n) noexcept {
     sift_down(last->index);
 }
 
-TimerNode* TimerHeap::pop_due(std::int64_t now) noexcept {
-    if (heap_.empty() || heap_.front()->deadline > now) return nullptr;
-    TimerNode* n = heap_.front();
-    cancel(n);
-    return n;
+std::vector<TimerNode*> TimerHeap::take_all() noexcept {
+    std::vector<TimerNode*> all;
+    all.swap(heap_);
+    for (TimerNode* n = run_head_; n != nullptr; n = n->next) all.push_back(n);
+    for (TimerNode* n : all) n->index = TimerNode::kUnarmed;
+    run_head_ = run_tail_ = nullptr;
+    armed_ = 0;
+    return all;
 }
 
 void TimerHeap::sift_up(std::uint32_t i) noexcept {

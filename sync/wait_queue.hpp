@@ -65,11 +65,11 @@ inline void enqueue(WaitList& list, Waiter& w, Fiber* self) noexcept {
 }
 
 // A wake-up granted under the owner's lock and delivered once it is released. Waking
-// a fiber of this hub only queues it, so that happens at once; waking one of another
-// hub posts to that hub's inbox (a mutex, maybe a syscall to rouse its poller), which
-// must not happen while the lock makes other threads spin. The fiber is referenced
-// meanwhile (its waiter may see the grant and move on at once); its epoch makes the
-// late wake-up harmless if it has.
+// a fiber of this hub only queues it, so that happens at once; for a fiber of another
+// hub the park is claimed under the lock (its wake token: a timer or kill of that hub
+// loses from then on, so the fiber stays parked and alive until the push), and the
+// push into that hub's inbox (maybe a system call to rouse its poller) waits until the
+// lock, which makes other threads spin, is released.
 class Wakeup {
 public:
     Wakeup() noexcept = default;
@@ -87,24 +87,17 @@ public:
             Hub::wake(f, epoch);
             return;
         }
-        deliver();
-        f->ref();
-        fiber_ = f;
-        epoch_ = epoch;
+        Hub::claim(f, epoch, owed_);
         std::atomic_ref<bool>(w->woken).store(true, std::memory_order_release);
     }
-    // Without the lock: delivers a kept wake-up, if any.
+    // Without the lock: delivers the kept wake-ups, if any.
     void deliver() noexcept {
-        if (Fiber* f = std::exchange(fiber_, nullptr)) {
-            Hub::wake(f, epoch_);
-            f->unref();
-        }
+        if (owed_.head != nullptr) Hub::deliver(owed_);
     }
-    bool pending() const noexcept { return fiber_ != nullptr; }
+    bool pending() const noexcept { return owed_.head != nullptr; }
 
 private:
-    Fiber* fiber_ = nullptr;
-    std::uint64_t epoch_ = 0;
+    OwedWakes owed_;
 };
 
 // Grants the first waiter (call under the owner's lock; deliver `wk` after it); false
