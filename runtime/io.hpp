@@ -1,5 +1,6 @@
 // runtime/io.hpp — what the poller seam is asked to do: one IoOp (an operation on an fd,
-// living on the waiting fiber's stack) and the per-fd state a backend keeps (FdTable).
+// living on the waiting fiber's stack) and the per-fd state the poller's common layer
+// keeps (FdTable, io_wait.cpp).
 // io_try() performs an op as one non-blocking system call; the epoll backend and the
 // io_uring backend's "try first" mode share it. The file kinds (pread .. statx) are not
 // fd waits: io_try makes their (blocking) system call, for the thread pool. Owned by one

@@ -13,28 +13,6 @@
 
 namespace gev::detail {
 
-IoResult Poller::io(IoOp& op, std::int64_t deadline_ns) {
-    if (is_file_kind(op.kind)) {   // no fd state: any hub, any number of fibers
-        if (!takes_file_kind(op.kind)) return {WaitOutcome::ready, -EOPNOTSUPP};
-        return wait(nullptr, op, false, deadline_ns);
-    }
-    Plan p = plan(op);
-    if (p.try_first) {   // the common case costs one system call and no table look-up
-        int r = io_try(op);
-        if (r != -EAGAIN) return {WaitOutcome::ready, r};
-    }
-    FdState& s = fds_.at(op.fd);
-    refresh(s, op);
-    // Only waiting is exclusive: with another op on this side, try the call first.
-    if (!p.try_first && side_busy(s, op)) {
-        int r = io_try(op);
-        if (r != -EAGAIN) return {WaitOutcome::ready, r};
-    }
-    if (op.use != FdUse::raw) s.transient = false;
-    if (op.use == FdUse::socket) hold(s, op);
-    return retry(s, op, p.readiness, deadline_ns);
-}
-
 // Waits, and after each readiness tries the call again, until it would not block.
 IoResult Poller::retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadline_ns) {
     for (;;) {
@@ -45,7 +23,7 @@ IoResult Poller::retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadli
             readiness = true;   // a submitted call on a non-blocking fd: wait, then try
             continue;
         }
-        if (w.res < 0 || (submits_ && op.kind == IoKind::poll)) return w;   // the poll's own result
+        if (w.res < 0 || (style_.submits && op.kind == IoKind::poll)) return w;   // the poll's own result
         int r = io_try(op);
         if (r != -EAGAIN) return {WaitOutcome::ready, r};
         refresh(s, op);   // a close behind this hub's back while it waited
@@ -53,9 +31,27 @@ IoResult Poller::retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadli
     }
 }
 
+IoResult Poller::io_wait(IoOp& op, std::int64_t deadline_ns, bool tried) {
+    if (is_file_kind(op.kind)) {   // no fd state: any hub, any number of fibers
+        if (!takes_file_kind(op.kind)) return {WaitOutcome::ready, -EOPNOTSUPP};
+        return wait(nullptr, op, false, deadline_ns);
+    }
+    bool readiness = by_readiness(op);
+    FdState& s = fds_.at(op.fd);
+    refresh(s, op);
+    // Only waiting is exclusive: with another op on this side, try the call first.
+    if (!tried && side_busy(s, op)) {
+        int r = io_try(op);
+        if (r != -EAGAIN) return {WaitOutcome::ready, r};
+    }
+    if (op.use != FdUse::raw) s.transient = false;
+    if (op.use == FdUse::socket) hold(s, op);
+    return retry(s, op, readiness, deadline_ns);
+}
+
 // Claims the side, arms the wait and parks; the side is free again on return.
 IoResult Poller::wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadline_ns) {
-    if (submits_ && deadline_ns >= 0) {
+    if (style_.submits && deadline_ns >= 0) {
         // Once the kernel holds op nothing may throw (it would write into a dead frame):
         // arming the park's deadline may grow the timer heap, so make room now.
         TimerNode room;
@@ -74,12 +70,17 @@ IoResult Poller::wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadlin
         IoOp& op;
         ~Settle() { p.settle(s, op); }
     } settle{*this, *s, op};
-    if (int r = arm(op, s, readiness); r < 0) return {WaitOutcome::ready, r};
-    return submits_ ? park_kernel(op, deadline_ns) : park_ready(op, deadline_ns);
+    if (style_.submits) {
+        arm(op, s, readiness);
+        return park_kernel(op, deadline_ns);
+    }
+    if (!s->registered)   // a readiness backend registers an fd once
+        if (int r = arm(op, s, readiness); r < 0) return {WaitOutcome::ready, r};
+    return park_ready(op, deadline_ns);
 }
 
 // A readiness wait: the kernel holds nothing, so a kill or Timeout is raised at once.
-IoResult Poller::park_ready(IoOp& op, std::int64_t deadline_ns) {
+[[gnu::always_inline]] inline IoResult Poller::park_ready(IoOp& op, std::int64_t deadline_ns) {
     Fiber* self = current_fiber();
     op.fiber = self;
     op.epoch = self->epoch;
@@ -132,10 +133,7 @@ void Poller::settle(FdState& s, IoOp& op) noexcept {
 
 // What this hub knew of a number closed behind its back (a newer generation, or for a
 // shared fd a newer tag) belongs to the old file: drop it before waiting again.
-void Poller::refresh(FdState& s, const IoOp& op) noexcept {
-    std::uint32_t gen = FdOwner::generation(op.fd);
-    bool stale_tag = op.use == FdUse::shared && !s.owned && s.tag != op.tag;
-    if (gen == s.gen && !stale_tag) return;
+void Poller::renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept {
     IoOp* held[2];
     if (s.registered || s.owned || s.waiter[0] != nullptr || s.waiter[1] != nullptr) drop(op.fd, s, false, held);
     s.gen = gen;
@@ -201,12 +199,7 @@ void Poller::take_forgets() noexcept {
     }
 }
 
-void Poller::side_ready(int fd, std::uint32_t gen, bool read, bool write) noexcept {
-    FdState* s = fds_.find(fd);
-    if (s == nullptr || !s->registered || s->gen != gen) return;   // a file closed since
-    if (IoOp* op = s->waiter[0]; read && op != nullptr) Hub::wake(op->fiber, op->epoch);
-    if (IoOp* op = s->waiter[1]; write && op != nullptr) Hub::wake(op->fiber, op->epoch);
-}
+void Poller::wake_waiter(const IoOp& op) noexcept { Hub::wake(op.fiber, op.epoch); }
 
 void Poller::completed(IoOp& op, int res) noexcept {
     --armed_;

@@ -45,6 +45,7 @@
 #include "runtime/io_wait.hpp"
 #include "runtime/poller_fds.hpp"
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,25 +65,35 @@ public:
     virtual void poll(std::int64_t timeout_ns) noexcept = 0;
     virtual void wake() noexcept = 0;
     std::size_t outstanding() const noexcept { return armed_; }
-    IoResult io(IoOp& op, std::int64_t deadline_ns);
+    // Inline: an op that does not block costs its one system call and nothing else.
+    IoResult io(IoOp& op, std::int64_t deadline_ns) {
+        if (!is_file_kind(op.kind) && (style_.tries_first || by_readiness(op))) [[likely]] {
+            int r = io_try(op);
+            if (r != -EAGAIN) [[likely]] return {WaitOutcome::ready, r};
+            return io_wait(op, deadline_ns, true);
+        }
+        return io_wait(op, deadline_ns, false);
+    }
     void forget(int fd) noexcept;
 
 protected:
-    // `submits`: the backend hands ops to the kernel, which holds each until it
-    // completes (io_uring); otherwise it only waits for readiness (epoll).
-    Poller(Hub& hub, bool submits) : hub_(hub), submits_(submits), owner_(hub, *this) {}
-    // How a backend goes about op: try the call before waiting; wait for readiness
-    // (then try) rather than submit the call itself.
-    struct Plan {
-        bool try_first;
-        bool readiness;
+    // How a backend goes about an op. `submits`: it hands ops to the kernel, which
+    // holds each until it completes (io_uring); otherwise it only waits for readiness
+    // (epoll). `by_readiness`: every op waits for readiness and then makes the call
+    // (a poll or a connect always does). `tries_first`: every op makes the call before
+    // it waits (an op waiting by readiness always does).
+    struct Style {
+        bool submits;
+        bool by_readiness;
+        bool tries_first;
     };
-    virtual Plan plan(const IoOp& op) const noexcept = 0;
+    Poller(Hub& hub, Style style) : hub_(hub), style_(style), owner_(hub, *this) {}
     // Whether this backend can hand a file kind to the kernel.
     virtual bool takes_file_kind(IoKind) const noexcept { return false; }
-    // Arms op's wait (s: its fd's state, null for a file kind): watches the fd for
-    // op's readiness, or queues op (or a readiness poll) for the kernel. Returns 0 or
-    // -errno; a backend that submits never fails here. Never parks.
+    // Arms op's wait (s: its fd's state, null for a file kind): registers the fd for
+    // readiness (called only while s->registered is false; the backend sets it), or
+    // queues op (or a readiness poll) for the kernel. Returns 0 or -errno; a backend
+    // that submits never fails here. Never parks.
     virtual int arm(IoOp& op, FdState* s, bool readiness) noexcept = 0;
     // Asks the kernel to let go of a submitted op; completed() reports it later.
     virtual void cancel(IoOp&) noexcept {}
@@ -91,8 +102,13 @@ protected:
     // Returns once the kernel has completed the cancelled ops, without parking.
     virtual void drain(int, IoOp* const (&)[2]) noexcept {}
 
-    // What backends report, from poll().
-    void side_ready(int fd, std::uint32_t gen, bool read, bool write) noexcept;
+    // What backends report, from poll(). Inline: epoll reports every event.
+    void side_ready(int fd, std::uint32_t gen, bool read, bool write) noexcept {
+        FdState* s = fds_.find(fd);
+        if (s == nullptr || !s->registered || s->gen != gen) return;   // a file closed since
+        if (read && s->waiter[0] != nullptr) wake_waiter(*s->waiter[0]);
+        if (write && s->waiter[1] != nullptr) wake_waiter(*s->waiter[1]);
+    }
     void completed(IoOp& op, int res) noexcept;
     void take_forgets() noexcept;
     bool forgets_sent() const noexcept { return owner_.has_sent(); }
@@ -100,19 +116,28 @@ protected:
     // fds this hub held are released.
     void retire() noexcept;
 
-    Hub& hub_;
-
 private:
+    bool by_readiness(const IoOp& op) const noexcept {
+        return style_.by_readiness || op.kind == IoKind::poll || op.kind == IoKind::connect;
+    }
+    // io() past its first try (`tried`), or for an op that does not try first.
+    [[gnu::noinline]] IoResult io_wait(IoOp& op, std::int64_t deadline_ns, bool tried);
+    static void wake_waiter(const IoOp& op) noexcept;
     IoResult wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadline_ns);
     IoResult park_ready(IoOp& op, std::int64_t deadline_ns);
     IoResult park_kernel(IoOp& op, std::int64_t deadline_ns);
     IoResult retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadline_ns);
-    void refresh(FdState& s, const IoOp& op) noexcept;
+    void refresh(FdState& s, const IoOp& op) noexcept {
+        std::uint32_t gen = FdOwner::generation(op.fd);
+        if (gen != s.gen || (op.use == FdUse::shared && !s.owned && s.tag != op.tag)) renew(s, op, gen);
+    }
+    void renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept;
     void hold(FdState& s, const IoOp& op);
     void settle(FdState& s, IoOp& op) noexcept;
     bool drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcept;
 
-    const bool submits_;
+    Hub& hub_;
+    const Style style_;
     std::size_t armed_ = 0;
     FdTable fds_;
     FdOwner owner_;

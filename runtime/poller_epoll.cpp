@@ -23,7 +23,7 @@ constexpr std::uint64_t kWakeTag = ~std::uint64_t{0};
 
 class EpollPoller final : public Poller {
 public:
-    EpollPoller(Hub& hub, int ep, int efd) : Poller(hub, false), ep_(ep), efd_(efd) {}
+    EpollPoller(Hub& hub, int ep, int efd) : Poller(hub, {false, true, true}), ep_(ep), efd_(efd) {}
     ~EpollPoller() override {
         retire();
         ::close(efd_);
@@ -57,13 +57,9 @@ public:
     }
 
 private:
-    // epoll cannot wait for a file: file kinds go to the thread pool.
-    Plan plan(const IoOp&) const noexcept override { return {true, true}; }
-
     // Registers op's fd once, for both directions, at the generation the common layer
     // keeps in s; later waits find it registered.
     int arm(IoOp& op, FdState* s, bool) noexcept override {
-        if (s->registered) return 0;
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = std::uint64_t{s->gen} << 32 | static_cast<std::uint32_t>(op.fd);

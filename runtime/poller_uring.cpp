@@ -53,7 +53,7 @@ Mode mode_from_env() {
 class UringPoller final : public Poller {
 public:
     UringPoller(Hub& hub, const io_uring& ring, int efd)
-        : Poller(hub, true), ring_(ring), efd_(efd), mode_(mode_from_env()) {
+        : Poller(hub, style(mode_from_env())), ring_(ring), efd_(efd) {
         probe_file_ops();
         // The hub's thread is the ring's only user: a registered ring fd spares the kernel
         // an fd lookup on every io_uring_enter. Without it (before 5.18) the fd is used.
@@ -106,12 +106,9 @@ private:
         io_uring_free_probe(p);
     }
 
-    // Submit mode hands the call to the kernel at once; readiness (a poll, a connect,
-    // poll mode) waits for the fd and then makes the call, as epoll does.
-    Plan plan(const IoOp& op) const noexcept override {
-        bool readiness = op.kind == IoKind::poll || op.kind == IoKind::connect || mode_ == Mode::poll;
-        return {mode_ != Mode::submit || readiness, readiness};
-    }
+    // Submit mode hands the call to the kernel at once; poll mode waits for readiness
+    // (POLL_ADD) and then makes the call, as epoll does; try mode makes the call first.
+    static Style style(Mode m) noexcept { return {true, m == Mode::poll, m != Mode::submit}; }
 
     bool takes_file_kind(IoKind k) const noexcept override {
         return file_ops_[static_cast<int>(k) - static_cast<int>(IoKind::pread)];
@@ -217,7 +214,6 @@ private:
 
     io_uring ring_;
     int efd_;
-    Mode mode_;
     bool wake_armed_ = false;
     bool reaping_ = false;
     bool file_ops_[5] = {};   // by IoKind from pread on
