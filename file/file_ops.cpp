@@ -44,7 +44,8 @@ int submit(Hub& hub, IoOp& op) {
     int r;
     do {   // -EINTR: the cancellation of a kill interrupted an io-wq worker; nothing moved
         Hub::raise_pending(current_fiber());
-        r = hub.poller().io(op, -1);
+        IoResult w = hub.poller().io(op, -1);   // no deadline: only a close ends it early
+        r = w.ready() ? w.res : -ECANCELED;
     } while (r == -EINTR);
     if (r != -EOPNOTSUPP) return r;
     // The worker's call cannot be taken back: its result (an fd, bytes that moved the

@@ -133,7 +133,9 @@ int Conn::recv_raw(char* p, std::size_t n, std::int64_t deadline) {
     op.fd = fd();   // TLS: only the lingering close reads the raw stream
     op.buf = p;
     op.len = n;
-    int r = gev::detail::Hub::require("gev::http").poller().io(op, deadline);
+    gev::detail::IoResult w = gev::detail::Hub::require("gev::http").poller().io(op, deadline);
+    // This file's reads speak -errno: a deadline is -ETIMEDOUT, a close -ECANCELED.
+    int r = w.ready() ? w.res : w.outcome == gev::detail::WaitOutcome::timed_out ? -ETIMEDOUT : -ECANCELED;
     if (r > 0) st_.counters.bytes_in.fetch_add(static_cast<std::uint64_t>(r), std::memory_order_relaxed);
     return r;
 }

@@ -47,11 +47,13 @@ void Conn::send_all(std::string_view a, std::string_view b) {
         // A client that reads nothing for idle_timeout is dropped (nginx's send_timeout).
         gev::detail::Hub& hub = gev::detail::Hub::require("gev::http");
         const MaybeDuration& t = st_.options.idle_timeout;
-        int r = hub.poller().io(op, t ? hub.deadline_after(*t) : -1);
-        if (r < 0) {
+        gev::detail::IoResult w = hub.poller().io(op, t ? hub.deadline_after(*t) : -1);
+        int r = w.res;
+        if (!w.ready() || r < 0) {
             broken_ = true;
-            if (r == -ETIMEDOUT) throw net::SocketTimeout("send: the client read nothing for idle_timeout");
-            if (r == -ECANCELED) throw net::SocketError(EBADF, "send: the connection was closed");
+            if (w.outcome == gev::detail::WaitOutcome::timed_out || r == -ETIMEDOUT)
+                throw net::SocketTimeout("send: the client read nothing for idle_timeout");
+            if (w.gone() || r == -ECANCELED) throw net::SocketError(EBADF, "send: the connection was closed");
             throw net::SocketError(-r, "send");
         }
         st_.counters.bytes_out.fetch_add(static_cast<std::uint64_t>(r), std::memory_order_relaxed);

@@ -35,6 +35,7 @@ std::int64_t timeval_ns(const timeval& tv) noexcept {
 
 // Points e at description id (0: erases it) and lets go of what it pointed at.
 void attach(FdEntry& e, std::uint32_t id) noexcept {
+    e.files.fetch_add(1, std::memory_order_acq_rel);
     if (std::uint32_t old = e.desc.exchange(id, std::memory_order_acq_rel); old != 0) desc_release(old);
 }
 
@@ -225,6 +226,8 @@ bool fd_stale(int fd, const FdView& v) noexcept {
     if (::fstat(fd, &st) == 0 && st.st_ino == v.desc->ino.load(std::memory_order_relaxed) &&
         st.st_dev == v.desc->dev.load(std::memory_order_relaxed))
         return false;
+    // The poller's registration of this number (a shared wait's tag) is the old file's.
+    v.entry->files.fetch_add(1, std::memory_order_acq_rel);
     // Erase the entry only if it still points at the description the caller saw.
     std::uint32_t id = v.id;
     if (v.entry->desc.compare_exchange_strong(id, 0, std::memory_order_acq_rel)) desc_release(v.id);

@@ -38,6 +38,9 @@ struct FdDesc {
 struct FdEntry {
     std::atomic<std::uint32_t> desc{0};   // its description's id; 0: nothing known (erased)
     std::atomic<std::uint32_t> gen{0};    // bumped at every close of this number
+    // Bumped whenever the number may name another file: a new description attached, or
+    // fd_stale's finding; with gen, the tag of the hub pollers' registration (wait.cpp).
+    std::atomic<std::uint32_t> files{0};
 };
 
 inline constexpr std::uint32_t kKindMask = 3;

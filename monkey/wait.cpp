@@ -1,6 +1,7 @@
-// monkey/wait.cpp — parking a fiber until fds are ready. One fd waits in the hub's
-// poller (a transient registration: nothing stays registered once the wait ends, so a
-// close the hooks never see cannot leave a stale entry there). Several fds, or one fd
+// monkey/wait.cpp — parking a fiber until fds are ready. One managed fd waits in the
+// hub's poller and stays registered there between waits (FdUse::shared; a close the
+// hooks never see is caught by the tag, fd_stale having run before the first wait of
+// each call); a raw fd (poll, epoll_wait, a pidfd) only for the wait. Several fds, or one fd
 // a second fiber already waits on in the same direction (the poller allows one waiter
 // per side), wait on a private epoll set that is itself waited on in the hub's poller;
 // this is the one place outside the runtime's backends that uses epoll directly.
@@ -23,6 +24,7 @@ namespace {
 
 using gev::detail::IoKind;
 using gev::detail::IoOp;
+using gev::detail::WaitOutcome;
 
 // How often a fiber on a private epoll set looks whether its fd was closed: closing
 // an fd does not wake an epoll set that watches it.
@@ -72,9 +74,8 @@ int wait_set(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
     op.kind = IoKind::poll;
     op.fd = ep;
     op.flags = POLLIN;
-    op.transient = true;
-    int r = hub.poller().io(op, deadline);
-    return r == -ETIMEDOUT ? ETIMEDOUT : 0;
+    op.use = gev::detail::FdUse::raw;
+    return hub.poller().io(op, deadline).outcome == WaitOutcome::timed_out ? ETIMEDOUT : 0;
 }
 
 // One fd that another fiber already waits on: a private epoll set, re-checking
@@ -94,21 +95,28 @@ int wait_shared(Hub& hub, int fd, short events, std::int64_t deadline, const FdV
     }
 }
 
-// wait_fd on a hub, without the poisoning.
+// wait_fd on a hub, without the poisoning. A managed fd (v.entry) stays registered
+// in the hub's poller between waits, held by no hub; its tag changes whenever the
+// number is found to name another file, so the poller registers the new one.
 int wait_parked(Hub& hub, int fd, short events, std::int64_t deadline, const FdView& v) {
     IoOp op;
     op.kind = IoKind::poll;
     op.fd = fd;
     op.flags = events;
-    op.transient = true;
-    int r;
+    if (v.entry != nullptr) {
+        op.use = gev::detail::FdUse::shared;
+        op.tag = std::uint64_t{v.entry->files.load(std::memory_order_acquire)} << 32 | v.gen;
+    } else {
+        op.use = gev::detail::FdUse::raw;
+    }
+    gev::detail::IoResult r;
     try {
         r = hub.poller().io(op, deadline);
     } catch (const ConcurrentObjectUseError&) {
         return wait_shared(hub, fd, events, deadline, v);
     }
-    if (r == -ETIMEDOUT) return ETIMEDOUT;
-    if (r == -ECANCELED && v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
+    if (r.outcome == WaitOutcome::timed_out) return ETIMEDOUT;
+    if (r.gone() && v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
     return 0;   // ready, or an error the real call will report
 }
 

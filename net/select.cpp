@@ -54,7 +54,7 @@ int poll(std::vector<pollfd>& fds, MaybeDuration timeout) {
             op.kind = detail::IoKind::poll;
             op.fd = p.fd;
             op.flags = p.events;
-            op.transient = true;
+            op.use = detail::FdUse::raw;
             hub.poller().io(op, -1);
             if (!waiter.woken) {
                 waiter.woken = true;

@@ -33,9 +33,10 @@ using detail::IoOp;
 // throws on failure.
 int perform_until(detail::Hub& hub, IoOp& op, std::int64_t deadline, const std::string_view what,
                   const Address* peer = nullptr) {
-    int r = hub.poller().io(op, deadline);
-    if (r < 0) throw_io_error(r, what, op.fd, peer);
-    return r;
+    detail::IoResult r = hub.poller().io(op, deadline);
+    if (!r.ready()) throw_io_error(r.outcome == detail::WaitOutcome::timed_out ? -ETIMEDOUT : -ECANCELED, what, op.fd, peer);
+    if (r.res < 0) throw_io_error(r.res, what, op.fd, peer);
+    return r.res;
 }
 
 // The same with the socket's timeout, counted from now.
@@ -247,7 +248,7 @@ void wait_fd(int fd, short events, MaybeDuration timeout, const char* what) {
     op.kind = IoKind::poll;
     op.fd = fd;
     op.flags = events;
-    op.transient = true;
+    op.use = detail::FdUse::raw;
     perform(op, timeout, what);
 }
 }  // namespace

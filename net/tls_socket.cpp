@@ -37,12 +37,12 @@ void park(Conn& c, short events, const std::string& op) {
     o.fd = c.sock.fileno();
     o.flags = events;
     MaybeDuration t = c.sock.timeout();
-    int r = hub.poller().io(o, t ? hub.deadline_after(*t) : -1);
-    if (r >= 0) return;
+    detail::IoResult r = hub.poller().io(o, t ? hub.deadline_after(*t) : -1);
+    if (r.ready() && r.res >= 0) return;
     std::string name = op + " " + c.peer;
-    if (r == -ETIMEDOUT) throw SocketTimeout(name + ": timed out");
-    if (r == -ECANCELED) throw SocketError(EBADF, name + ": the socket was closed by another fiber");
-    throw SocketError(-r, name);
+    if (r.outcome == detail::WaitOutcome::timed_out || r.res == -ETIMEDOUT) throw SocketTimeout(name + ": timed out");
+    if (r.gone() || r.res == -ECANCELED) throw SocketError(EBADF, name + ": the socket was closed by another fiber");
+    throw SocketError(-r.res, name);
 }
 
 // park(); when `breaks`, an interruption leaves OpenSSL mid-record: the connection is

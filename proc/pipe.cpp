@@ -23,6 +23,9 @@ namespace {
 using detail::IoKind;
 using detail::IoOp;
 
+// A pipe's waits have no deadline: one that ends early was closed by another fiber.
+int result_of(detail::IoResult r) noexcept { return r.ready() ? r.res : -ECANCELED; }
+
 [[noreturn, gnu::cold]] void throw_pipe_error(int r, const char* op, int fd) {
     std::string what = std::string(op) + " fd " + std::to_string(fd);
     if (r == -ECANCELED) throw std::system_error(EBADF, std::generic_category(), what + ": closed by another fiber");
@@ -73,7 +76,7 @@ std::size_t Pipe::read(std::span<std::byte> buf) {
     op.fd = fd_;
     op.buf = buf.data();
     op.len = buf.size();
-    int r = fd_ < 0 ? -EBADF : hub.poller().io(op, -1);
+    int r = fd_ < 0 ? -EBADF : result_of(hub.poller().io(op, -1));
     if (r < 0) throw_pipe_error(r, "read", fd_);
     return static_cast<std::size_t>(r);
 }
@@ -102,7 +105,7 @@ std::size_t Pipe::write(std::span<const std::byte> buf) {
         op.kind = IoKind::poll;
         op.fd = fd_;
         op.flags = POLLOUT;
-        r = hub.poller().io(op, -1);
+        r = result_of(hub.poller().io(op, -1));
         if (r < 0) throw_pipe_error(r, "write", fd_);
     }
 }

@@ -109,8 +109,8 @@ int Popen::wait_until(std::int64_t deadline, MaybeDuration timeout) {
         op.kind = gev::detail::IoKind::poll;
         op.fd = dup.fd >= 0 ? dup.fd : pidfd_;
         op.flags = POLLIN;
-        op.transient = true;
-        int r;
+        op.use = gev::detail::FdUse::raw;
+        gev::detail::IoResult r;
         try {
             r = hub.poller().io(op, deadline);
         } catch (const ConcurrentObjectUseError&) {
@@ -119,9 +119,11 @@ int Popen::wait_until(std::int64_t deadline, MaybeDuration timeout) {
             if (dup.fd < 0) throw std::system_error(errno, std::generic_category(), "wait pid " + std::to_string(pid_) + ": dup");
             continue;
         }
-        if (r == -ETIMEDOUT) throw TimeoutExpired(args_, timeout.value_or(Duration{0}), out_, err_);
-        if (r < 0 && r != -ECANCELED) throw std::system_error(-r, std::generic_category(), "wait pid " + std::to_string(pid_));
-        // -ECANCELED: another fiber reaped the child and closed the pidfd.
+        if (r.outcome == gev::detail::WaitOutcome::timed_out || (r.ready() && r.res == -ETIMEDOUT))
+            throw TimeoutExpired(args_, timeout.value_or(Duration{0}), out_, err_);
+        if (r.ready() && r.res < 0 && r.res != -ECANCELED)
+            throw std::system_error(-r.res, std::generic_category(), "wait pid " + std::to_string(pid_));
+        // Closed: another fiber reaped the child and closed the pidfd.
     }
     return *returncode_;
 }

@@ -1,5 +1,6 @@
 // runtime/io.hpp — what the poller seam is asked to do: one IoOp (an operation on an fd,
-// living on the waiting fiber's stack) and the per-fd state a backend keeps (FdTable).
+// living on the waiting fiber's stack) and the per-fd state the poller's common layer
+// keeps (FdTable, io_wait.cpp).
 // io_try() performs an op as one non-blocking system call; the epoll backend and the
 // io_uring backend's "try first" mode share it. The file kinds (pread .. statx) are not
 // fd waits: io_try makes their (blocking) system call, for the thread pool. Owned by one
@@ -29,6 +30,15 @@ enum class IoKind : std::uint8_t {
 
 constexpr bool is_file_kind(IoKind k) noexcept { return k >= IoKind::pread; }
 
+// How a wait uses its fd, which decides what the poller keeps between waits.
+enum class FdUse : std::uint8_t {
+    socket,   // a gev socket or pipe: this hub holds the fd until it is forgotten
+              // (poller_fds.hpp) and keeps it registered
+    shared,   // a monkey-patched fd: kept registered here, but held by no hub, since
+              // several hubs may wait on it; `tag` names the file the caller knows
+    raw,      // wait_read, select, a pidfd: nothing is kept once the wait ends
+};
+
 struct IoOp {
     IoKind kind = IoKind::poll;
     int fd = -1;
@@ -42,11 +52,14 @@ struct IoOp {
     sockaddr* addr = nullptr;       // accept: out; connect: in
     socklen_t* addrlen = nullptr;   // accept: in/out
     socklen_t addr_in_len = 0;      // connect
-    bool transient = false;         // a raw fd (wait_read/select): not kept registered afterwards
+    FdUse use = FdUse::socket;
+    std::uint64_t tag = 0;          // shared: changes whenever the number names another file
     bool connect_started = false;   // connect: the first connect() call has been made
-    // Completion, filled by the backend.
-    int res = 0;
-    bool done = false;
+    // The wait's state, kept by the poller's common layer (io_wait.cpp).
+    int res = 0;                    // the kernel's result of a submitted op
+    bool done = false;              // a submitted op has completed: the kernel holds nothing of it
+    bool in_kernel = false;         // submitted: the kernel holds op until it completes
+    bool closed = false;            // the fd was forgotten while op waited
     Fiber* fiber = nullptr;
     std::uint64_t epoch = 0;
 
@@ -68,6 +81,7 @@ struct FdState {
     bool owned = false;                    // this hub holds the fd (a socket op waited on it)
     bool registered = false;               // epoll: in the interest list
     bool transient = true;                 // only raw waits so far
+    std::uint64_t tag = 0;                 // the tag of the shared waits' file (IoOp::tag)
 };
 
 // fd -> FdState, created on first use, erased by forget().
@@ -92,5 +106,10 @@ private:
 
 // Claims fd's side for op; throws ConcurrentObjectUseError if another fiber has it.
 void claim_side(FdState& s, IoOp& op);
+// Whether another op than `op` waits on op's side.
+inline bool side_busy(const FdState& s, const IoOp& op) noexcept {
+    const IoOp* w = s.waiter[op.dir()];
+    return w != nullptr && w != &op;
+}
 
 }  // namespace gev::detail

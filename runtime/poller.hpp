@@ -10,33 +10,42 @@
 //                    outstanding). Never throws.
 //  wake()            Any thread: makes a poll blocked on another thread return.
 //                    Async-signal-safe; coalesces.
-//  outstanding()     How many fibers wait on IO here; 0 lets the hub prove that a
+//  outstanding()     How many waits are armed here; 0 lets the hub prove that a
 //                    wait can never end (LoopExit).
 //  io(op, deadline)  Park the current fiber until op's fd is ready and op is done, or
-//                    the kernel completes op (io.hpp). Returns the result or -errno:
-//                    -ETIMEDOUT past deadline_ns (<0: none), -ECANCELED when another
-//                    fiber forgot (closed) the fd. A kill or Timeout is raised only once
-//                    the kernel holds nothing of op; if op completed meanwhile, its
-//                    result is returned and the exception stays pending. Throws
+//                    the kernel completes op (io.hpp). Returns a typed IoResult
+//                    (io_wait.hpp): ready with the call's result or -errno; timed_out
+//                    past deadline_ns (<0: none); closed when another fiber forgot
+//                    (closed) the fd. A kill or Timeout is raised only once the kernel
+//                    holds nothing of op; if op completed meanwhile, it is returned
+//                    ready and the exception stays pending. Throws
 //                    ConcurrentObjectUseError if another fiber waits on the same side.
 //                    A file kind (io.hpp's is_file_kind: pread, pwrite, fsync, openat,
 //                    statx) is not an fd wait: the backend hands it to the kernel as an
 //                    asynchronous operation, watches no fd and claims no side, or returns
-//                    -EOPNOTSUPP at once, without parking, when it cannot (epoll; an
-//                    io_uring kernel without the opcode); the caller then runs the
-//                    call on the thread pool (file/file_ops.cpp, the one place that picks).
-//  forget(fd)        Stop watching an fd before it is closed: its waiters get -ECANCELED,
+//                    ready with -EOPNOTSUPP at once, without parking, when it cannot
+//                    (epoll; an io_uring kernel without the opcode); the caller then runs
+//                    the call on the thread pool (file/file_ops.cpp, the one place that picks).
+//  forget(fd)        Stop watching an fd before it is closed: its waiters end closed,
 //                    the backend keeps no registration for it, and the kernel holds no
 //                    operation on it when forget returns (io_uring waits for the
 //                    cancellations, without parking). When another hub held the fd,
-//                    that hub's waiters get -ECANCELED at its next turn.
-// An fd that a socket operation (not a raw wait) waited on belongs to that hub until it
+//                    that hub's waiters end closed at its next turn.
+// io() and forget() are this class's own (io_wait.cpp), written once: the backends
+// below it only arm interest or submit an op, report "this fd's side is ready"
+// (side_ready) or "this op completed" (completed), and cancel an op in the kernel.
+// An fd that a socket operation (FdUse::socket) waited on belongs to that hub until it
 // is forgotten; a socket wait on it from another hub ends the program with
-// "gev: fd 7 belongs to hub 1, used from hub 0" (poller_fds.hpp).
+// "gev: fd 7 belongs to hub 1, used from hub 0" (poller_fds.hpp). A shared wait (a
+// monkey-patched fd) stays registered but belongs to no hub: a close this hub does not
+// hear of shows as a newer generation or tag at the next wait, which registers again.
 #pragma once
 
 #include "runtime/io.hpp"
+#include "runtime/io_wait.hpp"
+#include "runtime/poller_fds.hpp"
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,13 +58,89 @@ struct WaitReason;
 
 class Poller {
 public:
+    Poller(const Poller&) = delete;
+    Poller& operator=(const Poller&) = delete;
     virtual ~Poller() = default;
     virtual const char* name() const noexcept = 0;
     virtual void poll(std::int64_t timeout_ns) noexcept = 0;
     virtual void wake() noexcept = 0;
-    virtual std::size_t outstanding() const noexcept = 0;
-    virtual int io(IoOp& op, std::int64_t deadline_ns) = 0;
-    virtual void forget(int fd) noexcept = 0;
+    std::size_t outstanding() const noexcept { return armed_; }
+    // Inline: an op that does not block costs its one system call and nothing else.
+    IoResult io(IoOp& op, std::int64_t deadline_ns) {
+        if (!is_file_kind(op.kind) && (style_.tries_first || by_readiness(op))) [[likely]] {
+            int r = io_try(op);
+            if (r != -EAGAIN) [[likely]] return {WaitOutcome::ready, r};
+            return io_wait(op, deadline_ns, true);
+        }
+        return io_wait(op, deadline_ns, false);
+    }
+    void forget(int fd) noexcept;
+
+protected:
+    // How a backend goes about an op. `submits`: it hands ops to the kernel, which
+    // holds each until it completes (io_uring); otherwise it only waits for readiness
+    // (epoll). `by_readiness`: every op waits for readiness and then makes the call
+    // (a poll or a connect always does). `tries_first`: every op makes the call before
+    // it waits (an op waiting by readiness always does).
+    struct Style {
+        bool submits;
+        bool by_readiness;
+        bool tries_first;
+    };
+    Poller(Hub& hub, Style style) : hub_(hub), style_(style), owner_(hub, *this) {}
+    // Whether this backend can hand a file kind to the kernel.
+    virtual bool takes_file_kind(IoKind) const noexcept { return false; }
+    // Arms op's wait (s: its fd's state, null for a file kind): registers the fd for
+    // readiness (called only while s->registered is false; the backend sets it), or
+    // queues op (or a readiness poll) for the kernel. Returns 0 or -errno; a backend
+    // that submits never fails here. Never parks.
+    virtual int arm(IoOp& op, FdState* s, bool readiness) noexcept = 0;
+    // Asks the kernel to let go of a submitted op; completed() reports it later.
+    virtual void cancel(IoOp&) noexcept {}
+    // Removes fd's registration (the number is still this hub's to use).
+    virtual void unwatch(int) noexcept {}
+    // Returns once the kernel has completed the cancelled ops, without parking.
+    virtual void drain(int, IoOp* const (&)[2]) noexcept {}
+
+    // What backends report, from poll(). Inline: epoll reports every event.
+    void side_ready(int fd, std::uint32_t gen, bool read, bool write) noexcept {
+        FdState* s = fds_.find(fd);
+        if (s == nullptr || !s->registered || s->gen != gen) return;   // a file closed since
+        if (read && s->waiter[0] != nullptr) wake_waiter(*s->waiter[0]);
+        if (write && s->waiter[1] != nullptr) wake_waiter(*s->waiter[1]);
+    }
+    void completed(IoOp& op, int res) noexcept;
+    void take_forgets() noexcept;
+    bool forgets_sent() const noexcept { return owner_.has_sent(); }
+    // First thing in a backend's destructor: no forget is sent here any more, and the
+    // fds this hub held are released.
+    void retire() noexcept;
+
+private:
+    bool by_readiness(const IoOp& op) const noexcept {
+        return style_.by_readiness || op.kind == IoKind::poll || op.kind == IoKind::connect;
+    }
+    // io() past its first try (`tried`), or for an op that does not try first.
+    [[gnu::noinline]] IoResult io_wait(IoOp& op, std::int64_t deadline_ns, bool tried);
+    static void wake_waiter(const IoOp& op) noexcept;
+    IoResult wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadline_ns);
+    IoResult park_ready(IoOp& op, std::int64_t deadline_ns);
+    IoResult park_kernel(IoOp& op, std::int64_t deadline_ns);
+    IoResult retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadline_ns);
+    void refresh(FdState& s, const IoOp& op) noexcept {
+        std::uint32_t gen = FdOwner::generation(op.fd);
+        if (gen != s.gen || (op.use == FdUse::shared && !s.owned && s.tag != op.tag)) renew(s, op, gen);
+    }
+    void renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept;
+    void hold(FdState& s, const IoOp& op);
+    void settle(FdState& s, IoOp& op) noexcept;
+    bool drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcept;
+
+    Hub& hub_;
+    const Style style_;
+    std::size_t armed_ = 0;
+    FdTable fds_;
+    FdOwner owner_;
 };
 
 // Any thread, with or without a hub: fd is about to be closed or handed away. On a hub

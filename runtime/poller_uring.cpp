@@ -1,8 +1,9 @@
 // runtime/poller_uring.cpp — the io_uring backend: one ring per hub. Operations are
 // queued as SQEs while fibers park and submitted once per scheduler turn together
-// with the wait for completions. An op a kill, Timeout or deadline interrupts is
-// cancelled in the kernel (IORING_OP_ASYNC_CANCEL) and its fiber waits for the
-// cancellation to complete before its stack frame can be reused. Under pressure: a full
+// with the wait for completions, which it reports to the common layer (io_wait.cpp).
+// An op a kill, Timeout, deadline or forget interrupts is cancelled here in the kernel
+// (IORING_OP_ASYNC_CANCEL); the common layer keeps its fiber parked until the
+// cancellation completes, before its stack frame can be reused. Under pressure: a full
 // submission queue is flushed (completions reaped, so the kernel takes more) a bounded
 // number of times; the wake-up poll is re-armed before every blocking wait, so it cannot
 // be lost; nothing that can fail runs once an SQE names an op; forget() waits for the
@@ -52,23 +53,19 @@ Mode mode_from_env() {
 class UringPoller final : public Poller {
 public:
     UringPoller(Hub& hub, const io_uring& ring, int efd)
-        : ring_(ring), hub_(hub), efd_(efd), mode_(mode_from_env()), owner_(hub, *this) {
+        : Poller(hub, style(mode_from_env())), ring_(ring), efd_(efd) {
         probe_file_ops();
         // The hub's thread is the ring's only user: a registered ring fd spares the kernel
         // an fd lookup on every io_uring_enter. Without it (before 5.18) the fd is used.
         io_uring_register_ring_fd(&ring_);
     }
     ~UringPoller() override {
-        owner_.retire();
-        fds_.for_each([this](int fd, FdState& s) {
-            if (s.owned) owner_.release(fd, s.gen);
-        });
+        retire();
         io_uring_queue_exit(&ring_);
         ::close(efd_);
     }
 
     const char* name() const noexcept override { return "io_uring"; }
-    std::size_t outstanding() const noexcept override { return inflight_; }
 
     void wake() noexcept override {
         std::uint64_t one = 1;
@@ -85,9 +82,9 @@ public:
     }
 
     void poll(std::int64_t timeout_ns) noexcept override {
-        if (owner_.has_sent()) take_forgets();
+        if (forgets_sent()) take_forgets();
         if (timeout_ns == 0) {
-            if (inflight_ == 0 && io_uring_sq_ready(&ring_) == 0) return;
+            if (outstanding() == 0 && io_uring_sq_ready(&ring_) == 0) return;
             io_uring_submit_and_get_events(&ring_);
         } else {
             if (!wake_armed_) arm_wake();   // a blocking wait must be one wake() can end
@@ -96,48 +93,7 @@ public:
             io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout_ns < 0 ? nullptr : &ts, nullptr);
         }
         reap();
-        if (owner_.has_sent()) take_forgets();
-    }
-
-    int io(IoOp& op, std::int64_t deadline_ns) override {
-        if (is_file_kind(op.kind)) {   // no fd state: any hub, any number of fibers
-            if (!file_ops_[static_cast<int>(op.kind) - static_cast<int>(IoKind::pread)]) return -EOPNOTSUPP;
-            return run(op, false, deadline_ns);
-        }
-        bool readiness = op.kind == IoKind::poll || op.kind == IoKind::connect || mode_ == Mode::poll;
-        FdState& s = fds_.at(op.fd);
-        refresh(s, op.fd);
-        // Try the call first unless submitting is the mode; and always when another fiber
-        // already has an operation in flight on this side: only waiting is exclusive.
-        IoOp* busy = s.waiter[op.dir()];
-        if (mode_ != Mode::submit || readiness || (busy != nullptr && busy != &op)) {
-            int r = io_try(op);
-            if (r != -EAGAIN) return r;
-        }
-        if (!op.transient) hold(s, op.fd);
-        claim_side(s, op);
-        struct Release {
-            FdState& s;
-            IoOp& op;
-            ~Release() {
-                if (s.waiter[op.dir()] == &op) s.waiter[op.dir()] = nullptr;
-            }
-        } release{s, op};
-        for (;;) {
-            int r = run(op, readiness, deadline_ns);
-            if (r == -EAGAIN && !readiness) {   // a non-blocking fd: wait for readiness, then try
-                readiness = true;
-                continue;
-            }
-            if (!readiness || r < 0 || op.kind == IoKind::poll) return r;
-            r = io_try(op);
-            if (r != -EAGAIN) return r;
-        }
-    }
-
-    void forget(int fd) noexcept override {
-        if (FdState* s = fds_.find(fd)) drop(fd, *s, true);
-        FdOwner::forgetting(fd, &owner_);
+        if (forgets_sent()) take_forgets();
     }
 
 private:
@@ -150,44 +106,22 @@ private:
         io_uring_free_probe(p);
     }
 
-    // A number closed behind this hub's back (a newer generation): what this hub knew
-    // of it belongs to the old file.
-    void refresh(FdState& s, int fd) noexcept {
-        std::uint32_t gen = FdOwner::generation(fd);
-        if (gen == s.gen) return;
-        drop(fd, s, false);
-        s.gen = gen;
+    // Submit mode hands the call to the kernel at once; poll mode waits for readiness
+    // (POLL_ADD) and then makes the call, as epoll does; try mode makes the call first.
+    static Style style(Mode m) noexcept { return {true, m == Mode::poll, m != Mode::submit}; }
+
+    bool takes_file_kind(IoKind k) const noexcept override {
+        return file_ops_[static_cast<int>(k) - static_cast<int>(IoKind::pread)];
     }
 
-    // A socket op goes to the kernel: this hub holds the fd (dies when another does).
-    void hold(FdState& s, int fd) {
-        if (s.owned) return;
-        std::uint32_t gen = owner_.claim(fd);
-        if (gen != s.gen) {   // forgotten again since refresh()
-            drop(fd, s, false);
-            s.gen = gen;
-        }
-        s.owned = true;
+    int arm(IoOp& op, FdState*, bool readiness) noexcept override {
+        io_uring_sqe* e = sqe();
+        prep(e, op, readiness);
+        io_uring_sqe_set_data(e, &op);
+        return 0;
     }
 
-    // Cancels every op of this hub on fd; with `wait`, returns only once the kernel has
-    // completed them (without parking: forget may run where a fiber cannot switch).
-    void drop(int fd, FdState& s, bool wait) noexcept {
-        s.owned = false;
-        IoOp* held[2] = {nullptr, nullptr};
-        for (int side = 0; side < 2; ++side) {
-            IoOp*& w = s.waiter[side];
-            if (w == nullptr) continue;
-            if (!w->done) {
-                cancel(*w);   // its fiber sees -ECANCELED: "closed by another fiber"
-                held[side] = w;
-            }
-            w = nullptr;
-        }
-        if (wait && (held[0] != nullptr || held[1] != nullptr)) wait_done(fd, held);
-    }
-
-    void wait_done(int fd, IoOp* const held[2]) noexcept {
+    void drain(int fd, IoOp* const (&held)[2]) noexcept override {
         std::int64_t give_up = clock_ns() + 1'000'000'000;
         auto done = [&] { return (held[0] == nullptr || held[0]->done) && (held[1] == nullptr || held[1]->done); };
         while (!done() && !reaping_) {
@@ -199,13 +133,6 @@ private:
                 std::fprintf(stderr, "gev: io_uring still holds an operation on fd %d 1 s after cancelling it\n", fd);
                 return;
             }
-        }
-    }
-
-    void take_forgets() noexcept {
-        for (auto [fd, gen] : owner_.take_sent()) {
-            FdState* s = fds_.find(fd);
-            if (s != nullptr && s->gen == gen) drop(fd, *s, false);
         }
     }
 
@@ -258,44 +185,7 @@ private:
         }
     }
 
-    // Submits op (or a readiness poll for it) and parks until the kernel has finished
-    // with it. Returns the completion's result, -ETIMEDOUT or -ECANCELED (forgotten).
-    int run(IoOp& op, bool readiness, std::int64_t deadline_ns) {
-        // Once the SQE is queued nothing may throw (the kernel would write into a dead
-        // frame): arming the park's deadline may grow the timer heap, so make that room
-        // now, while failing is still harmless.
-        if (deadline_ns >= 0) {
-            TimerNode room;
-            room.fire = [](TimerNode*) {};
-            hub_.arm(&room, deadline_ns);
-            hub_.cancel(&room);
-        }
-        io_uring_sqe* e = sqe();
-        prep(e, op, readiness);
-        io_uring_sqe_set_data(e, &op);
-        ++inflight_;
-        Fiber* self = current_fiber();
-        op.fiber = self;
-        op.done = false;
-        op.res = 0;
-        op.epoch = self->epoch;
-        Wake w = hub_.park(io_reason(op), deadline_ns, false);
-        if (!op.done) {
-            // Timed out, killed, or a Timeout fired: the kernel must let go of op first.
-            cancel(op);
-            while (!op.done) {
-                op.epoch = self->epoch;
-                hub_.park(io_reason(op), -1, false);
-            }
-        }
-        if (op.res == -ECANCELED) {   // cancelled: by a kill or Timeout, the deadline, or forget()
-            if (self->pending) Hub::raise_pending(self);
-            return w == Wake::timed_out ? -ETIMEDOUT : -ECANCELED;
-        }
-        return op.res;
-    }
-
-    void cancel(IoOp& op) noexcept {
+    void cancel(IoOp& op) noexcept override {
         io_uring_sqe* e = sqe();
         io_uring_prep_cancel(e, &op, 0);
         io_uring_sqe_set_data(e, &g_cancel_tag);
@@ -316,26 +206,17 @@ private:
                 if (!(cqe->flags & IORING_CQE_F_MORE)) wake_armed_ = false;   // re-armed before the next block
                 continue;
             }
-            auto* op = static_cast<IoOp*>(data);
-            --inflight_;
-            op->res = cqe->res;
-            op->done = true;
-            Hub::wake(op->fiber, op->epoch);
+            completed(*static_cast<IoOp*>(data), cqe->res);
         }
         io_uring_cq_advance(&ring_, seen);
         reaping_ = false;
     }
 
     io_uring ring_;
-    Hub& hub_;
     int efd_;
-    Mode mode_;
-    std::size_t inflight_ = 0;
     bool wake_armed_ = false;
     bool reaping_ = false;
     bool file_ops_[5] = {};   // by IoKind from pread on
-    FdTable fds_;
-    FdOwner owner_;
 };
 
 // $GEV_URING_ENTRIES: submission queue entries (1..32768; the kernel rounds up to a

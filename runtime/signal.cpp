@@ -137,7 +137,8 @@ void reader_loop(Hub* hub, Slot* slot) {
         op.fd = slot->rd;
         op.buf = buf;
         op.len = sizeof buf;
-        int n = hub->poller().io(op, -1);
+        IoResult got = hub->poller().io(op, -1);
+        int n = got.ready() ? got.res : 0;
         if (n <= 0) continue;
         for (int i = 0; i < n; ++i) dispatch(hub, buf[i]);
     }

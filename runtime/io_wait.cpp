@@ -1,0 +1,218 @@
+// runtime/io_wait.cpp — the poller's common layer, written once above the backends
+// (Go's netpoll.go shape): "try, wait, retry"; claiming an fd's side for one fiber;
+// parking with the deadline; a kill or Timeout raised only once the kernel holds
+// nothing of the op; the typed outcome; the fd's generation, holder and tag; forget.
+// The backends (poller_epoll.cpp, poller_uring.cpp) arm, submit, cancel and report
+// through side_ready() and completed(). Owned by the hub's thread.
+#include "runtime/poller.hpp"
+
+#include "runtime/hub.hpp"
+
+#include <cerrno>
+#include <utility>
+
+namespace gev::detail {
+
+// Waits, and after each readiness tries the call again, until it would not block.
+IoResult Poller::retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadline_ns) {
+    for (;;) {
+        IoResult w = wait(&s, op, readiness, deadline_ns);
+        if (!w.ready()) return w;
+        if (!readiness) {
+            if (w.res != -EAGAIN) return w;
+            readiness = true;   // a submitted call on a non-blocking fd: wait, then try
+            continue;
+        }
+        if (w.res < 0 || (style_.submits && op.kind == IoKind::poll)) return w;   // the poll's own result
+        int r = io_try(op);
+        if (r != -EAGAIN) return {WaitOutcome::ready, r};
+        refresh(s, op);   // a close behind this hub's back while it waited
+        if (op.use == FdUse::socket) hold(s, op);
+    }
+}
+
+IoResult Poller::io_wait(IoOp& op, std::int64_t deadline_ns, bool tried) {
+    if (is_file_kind(op.kind)) {   // no fd state: any hub, any number of fibers
+        if (!takes_file_kind(op.kind)) return {WaitOutcome::ready, -EOPNOTSUPP};
+        return wait(nullptr, op, false, deadline_ns);
+    }
+    bool readiness = by_readiness(op);
+    FdState& s = fds_.at(op.fd);
+    refresh(s, op);
+    // Only waiting is exclusive: with another op on this side, try the call first.
+    if (!tried && side_busy(s, op)) {
+        int r = io_try(op);
+        if (r != -EAGAIN) return {WaitOutcome::ready, r};
+    }
+    if (op.use != FdUse::raw) s.transient = false;
+    if (op.use == FdUse::socket) hold(s, op);
+    return retry(s, op, readiness, deadline_ns);
+}
+
+// Claims the side, arms the wait and parks; the side is free again on return.
+IoResult Poller::wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadline_ns) {
+    if (style_.submits && deadline_ns >= 0) {
+        // Once the kernel holds op nothing may throw (it would write into a dead frame):
+        // arming the park's deadline may grow the timer heap, so make room now.
+        TimerNode room;
+        room.fire = [](TimerNode*) {};
+        hub_.arm(&room, deadline_ns);
+        hub_.cancel(&room);
+    }
+    if (s == nullptr) {
+        arm(op, nullptr, readiness);
+        return park_kernel(op, deadline_ns);
+    }
+    claim_side(*s, op);
+    struct Settle {
+        Poller& p;
+        FdState& s;
+        IoOp& op;
+        ~Settle() { p.settle(s, op); }
+    } settle{*this, *s, op};
+    if (style_.submits) {
+        arm(op, s, readiness);
+        return park_kernel(op, deadline_ns);
+    }
+    if (!s->registered)   // a readiness backend registers an fd once
+        if (int r = arm(op, s, readiness); r < 0) return {WaitOutcome::ready, r};
+    return park_ready(op, deadline_ns);
+}
+
+// A readiness wait: the kernel holds nothing, so a kill or Timeout is raised at once.
+[[gnu::always_inline]] inline IoResult Poller::park_ready(IoOp& op, std::int64_t deadline_ns) {
+    Fiber* self = current_fiber();
+    op.fiber = self;
+    op.epoch = self->epoch;
+    op.closed = false;
+    op.in_kernel = false;
+    ++armed_;
+    Wake w;
+    try {
+        w = hub_.park(io_reason(op), deadline_ns);
+    } catch (...) {
+        --armed_;
+        throw;
+    }
+    --armed_;
+    if (op.closed) return {WaitOutcome::closed, 0};
+    return {w == Wake::timed_out ? WaitOutcome::timed_out : WaitOutcome::ready, 0};
+}
+
+// A submitted op: whatever ends the park early, the kernel must let go of op first.
+IoResult Poller::park_kernel(IoOp& op, std::int64_t deadline_ns) {
+    Fiber* self = current_fiber();
+    op.fiber = self;
+    op.done = false;
+    op.closed = false;
+    op.in_kernel = true;
+    op.res = 0;
+    op.epoch = self->epoch;
+    ++armed_;
+    Wake w = hub_.park(io_reason(op), deadline_ns, false);
+    if (!op.done) {   // timed out, killed, or a Timeout fired
+        cancel(op);
+        while (!op.done) {
+            op.epoch = self->epoch;
+            hub_.park(io_reason(op), -1, false);
+        }
+    }
+    if (op.res != -ECANCELED) return {WaitOutcome::ready, op.res};
+    if (self->pending) Hub::raise_pending(self);
+    if (w == Wake::timed_out) return {WaitOutcome::timed_out, 0};
+    return {op.closed ? WaitOutcome::closed : WaitOutcome::cancelled, 0};
+}
+
+void Poller::settle(FdState& s, IoOp& op) noexcept {
+    if (s.waiter[op.dir()] == &op) s.waiter[op.dir()] = nullptr;
+    if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr) {
+        unwatch(op.fd);
+        s.registered = false;
+    }
+}
+
+// What this hub knew of a number closed behind its back (a newer generation, or for a
+// shared fd a newer tag) belongs to the old file: drop it before waiting again.
+void Poller::renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept {
+    IoOp* held[2];
+    if (s.registered || s.owned || s.waiter[0] != nullptr || s.waiter[1] != nullptr) drop(op.fd, s, false, held);
+    s.gen = gen;
+    if (op.use == FdUse::shared) s.tag = op.tag;
+}
+
+// A socket op: this hub holds the fd (dies when another does).
+void Poller::hold(FdState& s, const IoOp& op) {
+    if (s.owned) return;
+    std::uint32_t gen = owner_.claim(op.fd);
+    if (gen != s.gen) {   // forgotten again since refresh()
+        IoOp* held[2];
+        drop(op.fd, s, false, held);
+        s.gen = gen;
+        s.transient = false;
+    }
+    s.owned = true;
+}
+
+// Forgets everything about fd here: readiness waiters end closed at once, submitted
+// ops are cancelled (their fibers end closed on completion) and returned in `held`.
+// `still_ours`: the caller owns the number now (a local forget, before the close), so
+// its registration can go; otherwise the number may be closing or reused on another
+// thread, and the registration is left alone: the kernel drops it with the file, its
+// events carry an old generation, and registering the number again updates it.
+bool Poller::drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcept {
+    if (s.registered && still_ours) unwatch(fd);
+    s.registered = false;
+    s.transient = true;
+    s.owned = false;
+    bool any = false;
+    for (int side = 0; side < 2; ++side) {
+        held[side] = nullptr;
+        IoOp* w = std::exchange(s.waiter[side], nullptr);
+        if (w == nullptr) continue;
+        w->closed = true;
+        if (!w->in_kernel) {
+            Hub::wake(w->fiber, w->epoch);
+        } else if (!w->done) {
+            cancel(*w);
+            held[side] = w;
+            any = true;
+        }
+    }
+    return any;
+}
+
+void Poller::forget(int fd) noexcept {
+    if (FdState* s = fds_.find(fd)) {
+        IoOp* held[2];
+        if (drop(fd, *s, true, held)) drain(fd, held);
+    }
+    FdOwner::forgetting(fd, &owner_);
+}
+
+// Other threads forgot fds this hub held: drop them unless the number has been
+// waited on again here since (a newer generation).
+void Poller::take_forgets() noexcept {
+    for (auto [fd, gen] : owner_.take_sent()) {
+        FdState* s = fds_.find(fd);
+        IoOp* held[2];
+        if (s != nullptr && s->gen == gen) drop(fd, *s, false, held);
+    }
+}
+
+void Poller::wake_waiter(const IoOp& op) noexcept { Hub::wake(op.fiber, op.epoch); }
+
+void Poller::completed(IoOp& op, int res) noexcept {
+    --armed_;
+    op.res = res;
+    op.done = true;
+    Hub::wake(op.fiber, op.epoch);
+}
+
+void Poller::retire() noexcept {
+    owner_.retire();
+    fds_.for_each([this](int fd, FdState& s) {
+        if (s.owned) owner_.release(fd, s.gen);
+    });
+}
+
+}  // namespace gev::detail
