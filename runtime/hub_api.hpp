@@ -27,6 +27,9 @@ Hub& require_hub(const char* op);
 std::int64_t hub_deadline_after(Hub& hub, Duration d) noexcept;
 // Makes f ready if it still parks in the wait `epoch` names, from any thread (Hub::wake).
 bool wake_fiber(Fiber* f, std::uint64_t epoch) noexcept;
+// wake_fiber in two halves, for a waker holding a lock (Hub::claim, Hub::deliver).
+bool claim_wake(Fiber* f, std::uint64_t epoch, OwedWakes& owed) noexcept;
+void deliver_wakes(OwedWakes& owed) noexcept;
 // Raises the fiber's pending kill or Timeout when it may be raised now (Hub::raise_pending).
 void raise_pending_slow(Fiber* self);
 inline void raise_pending(Fiber* self) {

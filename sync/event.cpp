@@ -1,6 +1,7 @@
 // sync/event.cpp — Event: set wakes all waiters under the word's lock, wait parks one.
 #include "sync/event.hpp"
 
+#include "runtime/hub.hpp"
 #include "sync/wait_queue.hpp"
 
 namespace gev {

@@ -4,6 +4,7 @@
 #include "sync/pool.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/hub.hpp"
 #include "sync/errors.hpp"
 #include "sync/wait_queue.hpp"
 

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "runtime/clock.hpp"
-#include "runtime/hub.hpp"
+#include "runtime/hub_api.hpp"
 #include "sync/errors.hpp"
 #include "sync/wait_queue.hpp"
 

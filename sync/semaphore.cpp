@@ -3,6 +3,7 @@
 #include "sync/semaphore.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/hub.hpp"
 #include "sync/wait_queue.hpp"
 
 #include <mutex>

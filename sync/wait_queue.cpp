@@ -3,6 +3,7 @@
 #include "sync/wait_queue.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/hub.hpp"
 
 #include <cstdio>
 #include <exception>

@@ -9,7 +9,7 @@
 
 #include "runtime/clock.hpp"
 #include "runtime/greenlet.hpp"
-#include "runtime/hub.hpp"
+#include "runtime/hub_api.hpp"
 #include "runtime/wait_list.hpp"
 #include "sync/state_word.hpp"
 
@@ -33,8 +33,8 @@ struct Deadline {
     // The current hub (throws std::system_error naming `op` outside gev::run).
     Hub& fix(const char* op, const MaybeDuration& timeout) {
         if (hub == nullptr) {
-            hub = &Hub::require(op);
-            ns = timeout ? hub->deadline_after(*timeout) : -1;
+            hub = &require_hub(op);
+            ns = timeout ? hub_deadline_after(*hub, *timeout) : -1;
         }
         return *hub;
     }
@@ -42,7 +42,7 @@ struct Deadline {
 
 struct WaitSpec {
     WaitReason why;                 // what LoopExit and fiber dumps show
-    std::int64_t deadline = -1;     // on the hub's clock (Hub::deadline_after); <0: none
+    std::int64_t deadline = -1;     // on the hub's clock (hub_deadline_after); <0: none
     bool interruptible = true;      // false: a kill or Timeout stays pending (Condition's re-acquire)
     void* object = nullptr;         // passed to the two hooks below
     // Under the lock, when the waiter leaves without a grant (timeout, exception).
@@ -82,17 +82,17 @@ public:
     void grant(Waiter* w) noexcept {
         Fiber* f = w->fiber;
         std::uint64_t epoch = w->epoch;
-        if (f->hub == Hub::current()) {
+        if (f->hub == current_hub()) {
             w->woken = true;   // its waiter runs on this thread, after us
-            Hub::wake(f, epoch);
+            wake_fiber(f, epoch);
             return;
         }
-        Hub::claim(f, epoch, owed_);
+        claim_wake(f, epoch, owed_);
         std::atomic_ref<bool>(w->woken).store(true, std::memory_order_release);
     }
     // Without the lock: delivers the kept wake-ups, if any.
     void deliver() noexcept {
-        if (owed_.head != nullptr) Hub::deliver(owed_);
+        if (owed_.head != nullptr) deliver_wakes(owed_);
     }
     bool pending() const noexcept { return owed_.head != nullptr; }
 
@@ -139,7 +139,7 @@ bool park_for_grant(Hub& hub, SyncLock& lock, WaitList& list, Waiter& w, const W
     Fiber* self = current_fiber();
     // A kill left pending (it arrived while this fiber was unwinding) is raised before
     // anything is registered, so no wake-up can be posted for a wait that never parks.
-    Hub::raise_pending(self);
+    raise_pending(self);
     enqueue(list, w, self);   // under the lock, and nothing can switch before the park
     struct Handoff {
         StateWord* word;

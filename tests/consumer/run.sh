@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/consumer/run.sh — gev used from outside its tree, as a user would: install the
 # configured build into a fresh staging directory (DESTDIR), check that only gev/ lands
-# in include/ and that every installed header compiles on its own with -Wall -Wextra
-# -Werror, then build app.cpp + nested.cpp three ways and run each: pkg-config, CMake
-# find_package, and gev as a meson subproject (subprojects/gev -> this source tree).
+# in include/, that every installed header compiles on its own with -Wall -Wextra
+# -Werror and that no internal one (the hub, the IO seam) is installed, then build
+# app.cpp + nested.cpp three ways and run each: pkg-config, CMake find_package, and
+# gev as a meson subproject (subprojects/gev -> this source tree).
 #   tests/consumer/run.sh [BUILD_DIR]   (default: build; configured, e.g. by scripts/test)
 # The install keeps the build's configured prefix (meson install takes no other), so
 # consumers are pointed into DESTDIR: pkg-config --define-variable=prefix=..., and
@@ -45,6 +46,13 @@ if (cd "$includedir/gev" && find . -name '*.hpp' | sed 's|^\./||' | sort |
 else
     step "every installed header compiles on its own" FAILED
 fi
+
+# The scheduler and the IO seam stay internal: gev.hpp must not need them (issue 14).
+internal=""
+for h in runtime/hub.hpp runtime/poller.hpp runtime/io.hpp runtime/io_wait.hpp runtime/multi.hpp file/file_ops.hpp; do
+    [ -e "$includedir/gev/$h" ] && internal="$internal $h"
+done
+[ -z "$internal" ] && step "no internal header is installed" OK || { echo "  installed:$internal"; step "no internal header is installed" FAILED; }
 
 # Runs a consumer binary: it prints its line and exits 0 only if gev worked.
 check_run() {

@@ -3,6 +3,7 @@
 // suspend whichever fiber lent its stack. Each attempt aborts with a message naming
 // the callback (death tests: the hidden cases run in a child process).
 #include "debug/debug_support.hpp"
+#include "runtime/hub.hpp"
 #include "support.hpp"
 
 #include <cstdlib>

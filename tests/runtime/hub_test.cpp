@@ -1,6 +1,7 @@
 // tests/runtime/hub_test.cpp — the scheduler: FIFO dispatch, timers, sleep and sleep(0),
 // idle, wait reasons and LoopExit, the error handler, gev::run's contract, leftovers at
 // exit, cross-thread wake-ups and two hubs on two threads.
+#include "runtime/hub.hpp"
 #include "support.hpp"
 
 #include <time.h>
