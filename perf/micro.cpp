@@ -98,6 +98,20 @@ double spawn_join(std::size_t n) {
     return ns;
 }
 
+// Pool.spawn on a Pool of 100 kept full: each spawn past the 100th waits for a member
+// to end (the slot handed over by the member's rawlink, no fiber of its own).
+double pool_spawn(std::size_t n) {
+    double ns = 0;
+    gev::run([&] {
+        gev::Pool pool(100);
+        double t0 = now_ns();
+        for (std::size_t i = 0; i < n; ++i) pool.spawn([] {});
+        pool.join();
+        ns = (now_ns() - t0) / n;
+    });
+    return ns;
+}
+
 long skynet(long num, long size, long div) {
     if (size == 1) return num;
     std::vector<gev::Greenlet<long>> kids;
@@ -266,6 +280,7 @@ int main(int argc, char** argv) {
     bench("yield", y, [&] { return yield(y); });
     std::size_t sj = scaled(100'000);   // alive at once, as in every peer's spawn_join
     bench("spawn_join", sj, [&] { return spawn_join(sj); });
+    bench("pool_spawn", sj, [&] { return pool_spawn(sj); });
     std::size_t leaves = 1;
     while (leaves * 10 <= scaled(1'000'000)) leaves *= 10;
     double total_ms = 0;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "runtime/hub_inbox.hpp"
+#include "runtime/rawlink.hpp"
 #include "runtime/spinlock.hpp"
 #include "runtime/stack_pool.hpp"
 #include "runtime/timer.hpp"
@@ -24,7 +25,6 @@
 namespace gev::detail {
 
 class Hub;
-struct LinkNode;
 
 enum class FiberState : std::uint8_t {
     created,    // spawned, never run, no stack yet
@@ -91,7 +91,6 @@ public:
     std::int64_t wait_deadline = -1;  // for reports: when the current park times out
     const void* spawn_site = nullptr; // for reports: the return address of the spawn call
     std::int64_t spawn_ns = 0;        // for reports: the hub's clock when it was spawned
-    std::uint64_t death_seq = 0;      // completion order, for joinall
 
     // An exception to raise at the next resumption point (kill, Timeout, LoopExit,
     // or the failure of a raw child greenlet). pending_timeout identifies a Timeout.
@@ -110,9 +109,8 @@ public:
     // --- result and observers (observers may live on other hubs) ---
     std::exception_ptr error;         // set when it ended by an exception (GreenletExit too)
     std::atomic<bool> ended{false};   // stored (release) once error/result are final
-    SpinLock observers;               // guards joiners, links and the store of `ended`
-    WaitList joiners;
-    LinkNode* links = nullptr;
+    SpinLock observers;               // guards `links` and the store of `ended`
+    RawLinkList links;                // joiners, callbacks and links, notified in order
     std::string name;
     struct OwnedTimer : TimerNode { Fiber* owner = nullptr; };
     OwnedTimer start_timer;           // spawn_later

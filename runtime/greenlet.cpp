@@ -7,16 +7,16 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <system_error>
 
 namespace gev::detail {
 
-struct LinkNode {
-    LinkNode* next;
+// A public link: a callback node that starts a fiber running fn (gevent's SpawnedLink).
+struct LinkNode : RawLink {
     LinkId id;
     int when;            // 0: always, 1: on success, 2: on failure
-    std::uint64_t seq;   // next_observer_seq() when added
     std::function<void(Greenlet<>)> fn;
 };
 
@@ -24,62 +24,68 @@ struct LinkNode {
 
 namespace {
 
-thread_local std::uint64_t t_death_seq = 0;   // per thread: a hub orders its own fibers' deaths
-// Process-wide, so links and joiners added from different hubs still get one order;
-// taken under the fiber's `observers` lock, so each fiber's own are increasing.
-std::atomic<std::uint64_t> g_observer_seq{0};
+// A joiner: wakes the joining fiber's park (the node lives on its stack).
+struct JoinLink : RawLink {
+    Fiber* fiber = nullptr;
+    std::uint64_t epoch = 0;
+};
 
 bool failed(const Fiber* f) noexcept { return f->error && !f->ended_by_exit; }
 
-void fire_link(Fiber* f, LinkNode* n) {
+void fire_link(RawLink* r, Fiber* f) {
+    std::unique_ptr<LinkNode> n(static_cast<LinkNode*>(r));
     if ((n->when == 1 && failed(f)) || (n->when == 2 && !failed(f))) return;
     f->ref();
     gev::spawn(std::move(n->fn), Greenlet<>(f));
 }
 
-// Wakes the joiners added before `before` (a link's seq; UINT64_MAX: all), in order.
-// Once `ended` is set no joiner is added, and one that leaves takes the same lock.
-// Joiners on other hubs are claimed under the lock and pushed to their hubs after it.
-void wake_joiners(Fiber* f, std::uint64_t before) noexcept {
+// A callback that threw goes to the hub's error handler, as gevent's handle_error.
+void run_callback(Hub& hub, Fiber* f, RawLink* n) noexcept {
+    try {
+        n->callback(n, f);
+    } catch (...) {
+        FailureReport r;
+        r.name = f->display_name();
+        r.id = f->id;
+        r.error = std::current_exception();
+        r.message = "gev: a link of <" + r.name + " id=" + std::to_string(r.id) + "> failed with " +
+                    describe(r.error);
+        hub.report(r);
+    }
+}
+
+// Takes the next callback off f's list, running the locked ones before it (joiners:
+// claimed under the lock, delivered after it). Null when the list is empty. The first
+// call (`ending`) also marks f ended, under the same lock.
+RawLink* next_callback(Fiber* f, bool ending) noexcept {
     OwedWakes owed;
+    RawLink* cb = nullptr;
     {
         std::lock_guard lock(f->observers);
-        while (Waiter* w = f->joiners.front()) {
-            if (w->data >= before) break;
-            f->joiners.pop_front();
-            w->woken = true;
-            Hub::claim(w->fiber, w->epoch, owed);
+        if (ending) f->ended.store(true, std::memory_order_release);
+        while (RawLink* n = f->links.pop_front()) {
+            if (n->callback != nullptr) {
+                cb = n;
+                break;
+            }
+            n->locked(n, f, owed);
         }
     }
     Hub::deliver(owed);
+    return cb;
 }
 
-// The fiber has ended: notify its links and joiners (on any hub) in the order they were
-// added, as gevent does (a joiner resumes after the links added before it have started),
-// then report a failure.
+// The fiber has ended: notify its joiners, callbacks and links (on any hub) in the
+// order they were added, as gevent's _notify_links does (a joiner resumes after the
+// links added before it have started), then report a failure. Once `ended` is set no
+// link is added; one whose owner removes it takes the same lock.
 void notify_death(Fiber* f) noexcept {
-    f->death_seq = ++t_death_seq;
     Hub* hub = f->hub;
-    LinkNode* links;
     {
-        std::lock_guard lock(f->observers);
-        f->ended.store(true, std::memory_order_release);
-        links = std::exchange(f->links, nullptr);
+        Hub::NoPark guard(*hub, "a link callback");
+        for (RawLink* cb = next_callback(f, true); cb != nullptr; cb = next_callback(f, false))
+            run_callback(*hub, f, cb);
     }
-    // The list was built newest first.
-    LinkNode* ordered = nullptr;
-    while (links != nullptr) ordered = std::exchange(links, std::exchange(links->next, ordered));
-    while (ordered != nullptr) {
-        LinkNode* n = std::exchange(ordered, ordered->next);
-        wake_joiners(f, n->seq);
-        try {
-            fire_link(f, n);
-        } catch (...) {
-            std::fprintf(stderr, "gev: could not start a link of %s\n", f->display_name().c_str());
-        }
-        delete n;
-    }
-    wake_joiners(f, UINT64_MAX);
     if (failed(f) && !f->is_main) hub->report_failure(f);
     hub->detach(f);
 }
@@ -146,7 +152,17 @@ bool only_looks(const MaybeDuration& timeout) noexcept {
     return timeout && timeout->count() <= 0 && (Hub::current() == nullptr || current_fiber() == root_fiber());
 }
 
-std::uint64_t next_observer_seq() noexcept { return g_observer_seq.fetch_add(1, std::memory_order_relaxed) + 1; }
+bool add_rawlink(Fiber* f, RawLink* n) noexcept {
+    std::lock_guard lock(f->observers);
+    if (f->ended.load(std::memory_order_relaxed)) return false;
+    f->links.push_back(n);
+    return true;
+}
+
+bool remove_rawlink(Fiber* f, RawLink* n) noexcept {
+    std::lock_guard lock(f->observers);
+    return f->links.remove(n);
+}
 
 void throw_taken(Fiber* f, const char* op) {
     throw std::system_error(std::make_error_code(std::errc::no_message_available),
@@ -166,33 +182,31 @@ bool join_fiber(Fiber* f, MaybeDuration timeout) {
         Fiber* f;
         ~Unref() { f->unref(); }
     } keep{f};
-    Waiter w;
-    w.fiber = self;
+    JoinLink node;
+    node.fiber = self;
+    node.locked = [](RawLink* r, Fiber*, OwedWakes& owed) noexcept {
+        auto* j = static_cast<JoinLink*>(r);
+        Hub::claim(j->fiber, j->epoch, owed);
+    };
     {
         std::lock_guard lock(f->observers);
         if (f->ended.load(std::memory_order_relaxed)) return true;
-        w.epoch = self->epoch;
-        w.data = next_observer_seq();
-        f->joiners.push_back(&w);
+        node.epoch = self->epoch;
+        f->links.push_back(&node);
     }
-    auto unlink = [&] {
-        std::lock_guard lock(f->observers);
-        f->joiners.remove(&w);
-    };
+    struct Unlink {
+        Fiber* f;
+        JoinLink* node;
+        ~Unlink() { remove_rawlink(f, node); }
+    } unlink{f, &node};
     std::int64_t deadline = timeout ? hub.deadline_after(*timeout) : -1;
-    try {
-        while (!f->ended.load(std::memory_order_acquire)) {
-            if (hub.park(WaitReason{WaitKind::join, "join", f, static_cast<std::int64_t>(f->id)}, deadline) ==
-                Wake::timed_out)
-                break;
-            std::lock_guard lock(f->observers);
-            w.epoch = self->epoch;
-        }
-    } catch (...) {
-        unlink();
-        throw;
+    while (!f->ended.load(std::memory_order_acquire)) {
+        if (hub.park(WaitReason{WaitKind::join, "join", f, static_cast<std::int64_t>(f->id)}, deadline) ==
+            Wake::timed_out)
+            break;
+        std::lock_guard lock(f->observers);
+        node.epoch = self->epoch;
     }
-    unlink();
     return f->ended.load(std::memory_order_acquire);
 }
 
@@ -251,37 +265,29 @@ void kill_fiber(Fiber* f, std::exception_ptr exception, bool block, MaybeDuratio
 LinkId link_fiber(Fiber* f, std::function<void(Greenlet<>)> fn, int when) {
     static thread_local LinkId next_id = 0;
     LinkId id = ++next_id;
-    auto* n = new LinkNode{nullptr, id, when, 0, std::move(fn)};
-    {
-        std::lock_guard lock(f->observers);
-        if (!f->ended.load(std::memory_order_relaxed)) {
-            n->seq = next_observer_seq();
-            n->next = f->links;
-            f->links = n;
-            return id;
-        }
-    }
-    {   // it has ended already: the link fires now
-        try {
-            fire_link(f, n);
-        } catch (...) {
-            delete n;
-            throw;
-        }
-        delete n;
-        return id;
-    }
+    auto* n = new LinkNode;
+    n->callback = fire_link;
+    n->id = id;
+    n->when = when;
+    n->fn = std::move(fn);
+    if (!add_rawlink(f, n)) fire_link(n, f);   // it has ended already: the link fires now
+    return id;
 }
 
 bool unlink_fiber(Fiber* f, LinkId id) noexcept {
-    std::lock_guard lock(f->observers);
-    for (LinkNode** p = &f->links; *p != nullptr; p = &(*p)->next) {
-        if ((*p)->id == id) {
-            delete std::exchange(*p, (*p)->next);
-            return true;
+    LinkNode* found = nullptr;
+    {
+        std::lock_guard lock(f->observers);
+        for (RawLink* n = f->links.front(); n != nullptr; n = n->next) {
+            if (n->callback == fire_link && static_cast<LinkNode*>(n)->id == id) {
+                f->links.remove(n);
+                found = static_cast<LinkNode*>(n);
+                break;
+            }
         }
     }
-    return false;
+    delete found;   // its function's captures die outside the lock
+    return found != nullptr;
 }
 
 }  // namespace gev::detail

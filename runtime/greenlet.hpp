@@ -52,9 +52,12 @@ bool check_result(Fiber* f, MaybeDuration timeout);
 // turn, so the other ready fibers run once and a polling loop cannot starve them. Only
 // off a fiber (no hub, or the hub's own loop) may it not park: then it just looks.
 bool only_looks(const MaybeDuration& timeout) noexcept;
-// Marks the order in which links and joiners were added to a fiber (call under its
-// `observers` lock): the fiber's end notifies them in that order.
-std::uint64_t next_observer_seq() noexcept;
+// gevent's rawlink: adds n to f's links, notified when f ends in the order added
+// (runtime/rawlink.hpp). False, adding nothing, when f has ended already.
+bool add_rawlink(Fiber* f, RawLink* n) noexcept;
+// Takes n off f's links; false when it was not there (notified, or never added):
+// then a callback node belongs to the notification, and must not be touched.
+bool remove_rawlink(Fiber* f, RawLink* n) noexcept;
 // A result asked for after take() moved it out: std::system_error (ENODATA) naming `op`.
 [[noreturn]] void throw_taken(Fiber* f, const char* op);
 

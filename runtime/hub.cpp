@@ -373,6 +373,10 @@ void Hub::report_failure(Fiber* f) {
     r.id = f->id;
     r.error = f->error;
     r.message = "gev: <" + r.name + " id=" + std::to_string(r.id) + "> failed with " + describe(f->error);
+    report(r);
+}
+
+void Hub::report(const FailureReport& r) {
     try {
         if (on_error_) {
             NoPark guard(*this, "the error handler");

@@ -129,6 +129,8 @@ public:
     // The hub's worker threads, started on first use.
     ThreadPool& threadpool();
     void report_failure(Fiber* f);
+    // Hands a report to the error handler (stderr when none is set, or when it throws).
+    void report(const FailureReport& r);
     ErrorHandler set_error_handler(ErrorHandler h);
 
     // Runs the scheduler until `main` has ended, then kills what is left.

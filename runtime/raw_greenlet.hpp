@@ -52,20 +52,25 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
 // Raises what another greenlet left pending in `self` (Hub::raise_pending).
 void raise_in(Fiber* self);
 // The common switch, inline: back into a greenlet of this thread that switched away,
-// with a value and no exception (throw_in goes the slow way).
+// with a value and no exception (throw_in goes the slow way). A suspended greenlet's
+// slot is empty (each resumption empties it), so nothing is moved when nothing is
+// handed over, either way.
 inline std::any switch_into(Fiber* target, std::any&& value) {
     Fiber* self = t_current;
     if (self == nullptr || target == nullptr || target == self || target->state != FiberState::suspended ||
         target->hub != t_hub) [[unlikely]]
         return switch_slow(current_fiber(), target, std::move(value), nullptr);
-    target->transfer = std::move(value);
+    if (value.has_value()) target->transfer = std::move(value);
     self->state = FiberState::suspended;
     target->state = FiberState::running;
     switch_to(self, target);
     self->state = FiberState::running;
     if (self->pending) [[unlikely]] raise_in(self);
-    std::any got = std::move(self->transfer);
-    self->transfer.reset();
+    std::any got;
+    if (self->transfer.has_value()) {
+        got = std::move(self->transfer);
+        self->transfer.reset();
+    }
     return got;
 }
 void release_raw(Fiber* f) noexcept;

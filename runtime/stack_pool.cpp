@@ -86,7 +86,7 @@ StackPool::~StackPool() {
     for (const Chunk& c : chunks_) ::munmap(c.base, c.bytes);
 }
 
-StackPool::SizeClass& StackPool::size_class(std::size_t size) {
+StackPool::SizeClass& StackPool::other_size_class(std::size_t size) {
     for (SizeClass& c : classes_)
         if (c.size == size) return c;
     classes_.push_back(SizeClass{size, {}, 0, nullptr, 0, false});

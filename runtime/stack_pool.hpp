@@ -63,7 +63,12 @@ private:
         std::size_t carve_left = 0;
         bool carve_guarded = false;
     };
-    SizeClass& size_class(std::size_t size);
+    // The class of `size`; the first one made (nearly always the default size) inline.
+    SizeClass& size_class(std::size_t size) {
+        if (!classes_.empty() && classes_.front().size == size) [[likely]] return classes_.front();
+        return other_size_class(size);
+    }
+    SizeClass& other_size_class(std::size_t size);
     void map_chunk(SizeClass& c);
     void trim(SizeClass& c, std::size_t keep_warm) noexcept;
 

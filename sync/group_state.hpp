@@ -1,7 +1,7 @@
 // sync/group_state.hpp — the shared state behind Group and Pool (internal), so imap's
 // feeder fiber and each member's link can outlive the Group object. Members are
-// tracked by fiber id (creation order). A member leaves when it ends: its link (a
-// fiber the runtime starts at its death) discards it, and every look at the members
+// tracked by fiber id (creation order). A member leaves when it ends: its rawlink (a
+// callback the hub runs at its death, no fiber) discards it, and every look at the members
 // first drops those already ended, so right after g.join() the group no longer
 // counts g, as in gevent. Slots of a bounded pool are granted FIFO to waiting
 // spawners (`grants`), like a Queue's; one lock (a StateWord) guards it all, for any hub.
@@ -19,10 +19,12 @@
 
 namespace gev::detail {
 
+struct GroupLink;
+
 struct GroupState {
     struct Member {
         Greenlet<> greenlet;
-        LinkId link = 0;
+        GroupLink* link = nullptr;   // on the member's rawlinks while it runs
     };
     mutable StateWord mu;
     std::size_t capacity = 0;                    // 0: no limit (a Group)
@@ -43,7 +45,7 @@ void group_release(GroupState& st) noexcept;
 // Makes g a member in the slot the caller acquired, and links it so that it leaves
 // when it ends. A g that is a member already gives the slot back.
 void group_insert(const std::shared_ptr<GroupState>& st, const Greenlet<>& g);
-// Removes g if it is a member (its link is cancelled); wakes whoever waits on a change.
+// Removes g if it is a member (its rawlink is taken off); wakes whoever waits on a change.
 void group_discard(GroupState& st, const Greenlet<>& g);
 
 // Spawns f(args...) as a member, waiting for a slot first on a full pool (back-pressure:

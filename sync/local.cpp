@@ -1,11 +1,12 @@
-// sync/local.cpp — local<T>'s slot table: insertion with a death link, erasure from
-// the link (or a sweep, or close), all under one mutex; values die outside it.
+// sync/local.cpp — local<T>'s slot table: insertion with a death rawlink, erasure from
+// its callback (or a sweep, or close), all under one mutex; values die outside it.
 #include "sync/local.hpp"
 
 #include "runtime/greenlet.hpp"
 #include "runtime/hub.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 namespace gev::detail {
@@ -16,16 +17,18 @@ const void* this_thread_token() noexcept {
     return &token;
 }
 
-// Held by the death link's function: when that function is destroyed (after the link
-// ran, or unrun when the hub shuts down, or when close() unlinks it) the slot goes.
-struct Reaper {
-    Reaper(std::shared_ptr<LocalSlots> s, Fiber* f) noexcept : slots(std::move(s)), fiber(f) {}
-    Reaper(const Reaper&) = delete;
-    Reaper& operator=(const Reaper&) = delete;
-    ~Reaper() { slots->erase(fiber); }
+// A fiber's death rawlink (lock order: the table's mutex, then the fiber's
+// `observers`; the callback runs after the fiber has let go of the latter).
+struct LocalLink : RawLink {
     std::shared_ptr<LocalSlots> slots;
-    Fiber* fiber;
 };
+
+void reap_ended(RawLink* r, Fiber* f) {
+    std::unique_ptr<LocalLink> n(static_cast<LocalLink*>(r));
+    n->slots->erase_ended(f, n.get());
+}
+
+void free_link(RawLink* r) noexcept { delete static_cast<LocalLink*>(r); }
 
 }  // namespace
 
@@ -41,49 +44,62 @@ std::size_t LocalSlots::size() const {
 }
 
 void LocalSlots::insert(Fiber* f, void* value) {
-    // A spawned fiber running on its own hub can carry a link; a raw greenlet or a
-    // thread's root context cannot, and is swept instead. Neither can gev::run's main:
-    // a link on main is spawned as main ends and never runs (a runtime limitation), so
-    // main's value lives until the local<T> is destroyed.
+    // A spawned fiber running on its own hub can carry a rawlink; a raw greenlet or a
+    // thread's root context cannot, and is swept instead. Neither can gev::run's main,
+    // whose value lives until the local<T> is destroyed.
     bool linkable = f->kind == FiberKind::hub && f->hub != nullptr && f->hub == Hub::current() && !f->is_main;
+    std::unique_ptr<LocalLink> n;
     f->ref();
     try {
+        if (linkable) {
+            n = std::make_unique<LocalLink>();
+            n->slots = shared_from_this();
+            n->callback = reap_ended;
+        }
         std::lock_guard lock(mu_);
-        slots_.emplace(f, Slot{value, 0, this_thread_token(), linkable});
-        if (!linkable) ++unlinked_;
+        auto it = slots_.emplace(f, Slot{value, nullptr, this_thread_token(), linkable}).first;
+        if (linkable && add_rawlink(f, n.get())) it->second.link = n.release();
+        else if (linkable) it->second.linked = false;   // it has ended: a sweep or close takes it
+        if (!it->second.linked) ++unlinked_;
     } catch (...) {
         f->unref();
         destroy_(value);
         throw;
     }
-    if (!linkable) {
-        if (unlinked_ >= sweep_at_) sweep_dead_here();
-        return;
-    }
-    try {
-        auto reaper = std::make_shared<Reaper>(shared_from_this(), f);
-        LinkId id = link_fiber(f, [reaper](Greenlet<>) {}, 0);
-        std::lock_guard lock(mu_);
-        if (auto it = slots_.find(f); it != slots_.end()) it->second.link = id;
-    } catch (...) {
-        erase(f);
-        throw;
-    }
+    if (!linkable && unlinked_ >= sweep_at_) sweep_dead_here();
+}
+
+bool LocalSlots::take(Fiber* f, Slot& out, RawLink*& owned) noexcept {
+    std::lock_guard lock(mu_);
+    auto it = slots_.find(f);
+    if (it == slots_.end()) return false;
+    out = it->second;
+    slots_.erase(it);
+    if (!out.linked) --unlinked_;
+    // Off the list: ours to free. Gone already: its callback has it and finds no slot.
+    if (out.link != nullptr && remove_rawlink(f, out.link)) owned = out.link;
+    return true;
 }
 
 void LocalSlots::erase(Fiber* f) noexcept {
     Slot s;
+    RawLink* owned = nullptr;
+    if (!take(f, s, owned)) return;
+    if (owned != nullptr) free_link(owned);
+    destroy_(s.value);
+    f->unref();
+}
+
+void LocalSlots::erase_ended(Fiber* f, const RawLink* link) noexcept {
+    void* value;
     {
         std::lock_guard lock(mu_);
         auto it = slots_.find(f);
-        if (it == slots_.end()) return;
-        s = it->second;
+        if (it == slots_.end() || it->second.link != link) return;   // reset() or close() came first
+        value = it->second.value;
         slots_.erase(it);
-        if (!s.linked) --unlinked_;
     }
-    // The link (if any) has fired or is being torn down; if neither, drop it now.
-    if (s.link != 0) unlink_fiber(f, s.link);
-    destroy_(s.value);
+    destroy_(value);
     f->unref();
 }
 
@@ -93,9 +109,12 @@ void LocalSlots::close() noexcept {
         std::lock_guard lock(mu_);
         all.swap(slots_);
         unlinked_ = 0;
+        // Under the mutex: a callback that has its node waits for it, then finds no slot.
+        // (Freeing a node here cannot free this table: the local<T> still holds it.)
+        for (auto& [f, s] : all)
+            if (s.link != nullptr && remove_rawlink(f, s.link)) free_link(s.link);
     }
     for (auto& [f, s] : all) {
-        if (s.link != 0) unlink_fiber(f, s.link);   // its Reaper finds nothing left to erase
         destroy_(s.value);
         f->unref();
     }

@@ -1,7 +1,7 @@
 // sync/local.hpp — gevent.local: fiber-local storage. Each fiber that touches a
 // local<T> gets its own T (made on its first access) and its T is destroyed soon after
-// the fiber ends: for a spawned fiber, by a link (a tiny fiber the hub starts at its
-// death); for a RawGreenlet, by a sweep on later first-accesses from its thread; for
+// the fiber ends: for a spawned fiber, by a rawlink (a callback the hub runs at its
+// death, no fiber); for a RawGreenlet, by a sweep on later first-accesses from its thread; for
 // gev::run's main fiber and a thread's root context, when the local<T> itself is
 // destroyed, which also destroys every value still alive. Fibers of any hub may share one local<T> (a mutex
 // guards the slot table); a T's destructor must not block.
@@ -42,11 +42,18 @@ public:
 private:
     struct Slot {
         void* value;
-        std::uint64_t link;    // the death link's id; 0 while none
+        RawLink* link;         // the death rawlink, while on the fiber's list; null while none
         const void* thread;    // which thread's fiber (sweeps only look at their own)
-        bool linked;           // a link will erase it
+        bool linked;           // a rawlink will erase it
     };
     void sweep_dead_here() noexcept;
+    // Takes f's slot, and its rawlink off f's list if it is still there (then `owned`,
+    // to free); false when f has none.
+    bool take(Fiber* f, Slot& out, RawLink*& owned) noexcept;
+
+public:
+    // The rawlink's callback, as f ends: erases f's slot if `link` still names it.
+    void erase_ended(Fiber* f, const RawLink* link) noexcept;
 
     mutable std::mutex mu_;
     std::unordered_map<Fiber*, Slot> slots_;

@@ -9,6 +9,8 @@
 #include "sync/wait_queue.hpp"
 
 #include <limits>
+#include <memory>
+#include <new>
 #include <set>
 #include <string>
 
@@ -37,7 +39,8 @@ void changed(GroupState& st) noexcept {
     unpark_all(st.watchers);
 }
 
-// Drops the members that have ended but whose link has not run yet. Lock held.
+// Drops the members that have ended but whose rawlink has not run yet (its callback
+// then finds nothing to do). Lock held.
 void reap(GroupState& st) noexcept {
     bool any = false;
     for (auto it = st.members.begin(); it != st.members.end();) {
@@ -94,7 +97,7 @@ void group_acquire(GroupState& st, bool block, MaybeDuration timeout, const char
                 changed(st);
             }
         });
-        if (r == Wake::timed_out) {   // a member may have ended without its link having run yet
+        if (r == Wake::timed_out) {   // a member may have ended without its rawlink having run yet
             reap(st);
             if (!room(st)) throw_no_slot(st, op);
             ++st.reserved;
@@ -114,36 +117,62 @@ void group_release(GroupState& st) noexcept {
     changed(st);
 }
 
+// A member's rawlink: discards it when it ends. Lock order: the group's lock, then
+// the member's `observers` (the callback runs after the member has let go of it).
+struct GroupLink : RawLink {
+    std::shared_ptr<GroupState> st;
+};
+
+namespace {
+void discard_ended(RawLink* r, Fiber* f) {
+    std::unique_ptr<GroupLink> n(static_cast<GroupLink*>(r));
+    std::lock_guard lock(n->st->mu);
+    GroupState& st = *n->st;
+    auto it = st.members.find(f->id);
+    if (it == st.members.end() || it->second.link != n.get()) return;   // discarded or reaped first
+    st.members.erase(it);
+    changed(st);
+}
+}  // namespace
+
 void group_insert(const std::shared_ptr<GroupState>& st, const Greenlet<>& g) {
     std::lock_guard lock(st->mu);
     --st->reserved;
-    auto [it, fresh] = st->members.emplace(g.id(), GroupState::Member{g, 0});
+    auto [it, fresh] = st->members.emplace(g.id(), GroupState::Member{g, nullptr});
     if (!fresh) {
         changed(*st);
         return;
     }
-    try {
-        // Runs in a fiber of its own on g's hub once g has ended (at once if it has).
-        it->second.link = g.link([st](Greenlet<> dead) { group_discard(*st, dead); });
-    } catch (...) {
+    auto* n = new (std::nothrow) GroupLink;
+    if (n == nullptr) {
         st->members.erase(it);
         changed(*st);
-        throw;
+        throw std::bad_alloc();
     }
+    n->st = st;
+    n->callback = discard_ended;
+    if (!add_rawlink(g.fiber(), n)) {   // ended already: it is no member
+        delete n;
+        st->members.erase(it);
+        changed(*st);
+        return;
+    }
+    it->second.link = n;
     unpark_all(st->watchers);   // Group::kill waits for members it has not killed yet
 }
 
 void group_discard(GroupState& st, const Greenlet<>& g) {
-    LinkId link = 0;
+    GroupLink* owned = nullptr;
     {
         std::lock_guard lock(st.mu);
         auto it = st.members.find(g.id());
         if (it == st.members.end() || !(it->second.greenlet == g)) return;
-        link = it->second.link;
+        // Still on g's list: ours to free; otherwise its callback has it (and finds no member).
+        if (it->second.link != nullptr && remove_rawlink(g.fiber(), it->second.link)) owned = it->second.link;
         st.members.erase(it);
         changed(st);
     }
-    if (link != 0 && !g.ready()) g.unlink(link);
+    delete owned;
 }
 
 }  // namespace detail
