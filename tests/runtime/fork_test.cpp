@@ -29,7 +29,9 @@ TEST_CASE("in the child only the forking fiber goes on: it sleeps, spawns and ke
             other_ran = true;
         });
         gev::sleep(0s);   // `other` is parked in its sleep at the fork
-        gev::Timeout limit{50ms};   // the caller's own timer: it survives in the child
+        // The caller's own timer: it survives in the child. 1 s, not less: forking a loaded
+        // ASan process took longer than 50 ms, and the Timeout then fired before the sleep below.
+        gev::Timeout limit{1s};
         pid_t pid = gev::fork();
         if (pid == 0) {
             child_exits([&] {
@@ -45,7 +47,7 @@ TEST_CASE("in the child only the forking fiber goes on: it sleeps, spawns and ke
                 c.expect(!other_ran, 3);
                 bool fired = false;
                 try {
-                    gev::sleep(1s);
+                    gev::sleep(30s);
                 } catch (const gev::Timeout& t) {
                     fired = t.is(limit);
                 }
