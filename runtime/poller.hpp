@@ -67,7 +67,8 @@ public:
     std::size_t outstanding() const noexcept { return armed_; }
     // Inline: an op that does not block costs its one system call and nothing else.
     IoResult io(IoOp& op, std::int64_t deadline_ns) {
-        if (!is_file_kind(op.kind) && (style_.tries_first || by_readiness(op))) [[likely]] {
+        if (is_file_kind(op.kind)) [[unlikely]] return io_file(op, deadline_ns);
+        if (style_.tries_first || by_readiness(op)) [[likely]] {
             int r = io_try(op);
             if (r != -EAGAIN) [[likely]] return {WaitOutcome::ready, r};
             return io_wait(op, deadline_ns, true);
@@ -120,20 +121,32 @@ private:
     bool by_readiness(const IoOp& op) const noexcept {
         return style_.by_readiness || op.kind == IoKind::poll || op.kind == IoKind::connect;
     }
-    // io() past its first try (`tried`), or for an op that does not try first.
+    // io() for an fd past its first try (`tried`), or for an op that does not try first.
     [[gnu::noinline]] IoResult io_wait(IoOp& op, std::int64_t deadline_ns, bool tried);
+    [[gnu::noinline]] IoResult io_file(IoOp& op, std::int64_t deadline_ns);
+    struct Settle;
     static void wake_waiter(const IoOp& op) noexcept;
-    IoResult wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadline_ns);
+    IoResult wait_ready(FdState& s, IoOp& op, int d, std::int64_t deadline_ns);
+    IoResult wait_kernel(FdState& s, IoOp& op, int d, bool readiness, std::int64_t deadline_ns);
     IoResult park_ready(IoOp& op, std::int64_t deadline_ns);
     IoResult park_kernel(IoOp& op, std::int64_t deadline_ns);
-    IoResult retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadline_ns);
+    void make_timer_room(std::int64_t deadline_ns);
     void refresh(FdState& s, const IoOp& op) noexcept {
         std::uint32_t gen = FdOwner::generation(op.fd);
-        if (gen != s.gen || (op.use == FdUse::shared && !s.owned && s.tag != op.tag)) renew(s, op, gen);
+        if (gen != s.gen || (op.use == FdUse::shared && !s.owned && s.tag != op.tag)) [[unlikely]] renew(s, op, gen);
     }
     void renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept;
-    void hold(FdState& s, const IoOp& op);
-    void settle(FdState& s, IoOp& op) noexcept;
+    void hold(FdState& s, const IoOp& op) {
+        if (!s.owned) [[unlikely]] take_hold(s, op);
+    }
+    void take_hold(FdState& s, const IoOp& op);
+    void settle(FdState& s, IoOp& op, int d) noexcept {
+        if (s.waiter[d] == &op) s.waiter[d] = nullptr;
+        if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr) {
+            unwatch(op.fd);
+            s.registered = false;
+        }
+    }
     bool drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcept;
 
     Hub& hub_;
