@@ -41,21 +41,22 @@ enum class FdUse : std::uint8_t {
 };
 
 struct IoOp {
+    // Ordered small fields first (112 bytes, no holes): every operation zeroes one.
     IoKind kind = IoKind::poll;
+    FdUse use = FdUse::socket;
+    bool connect_started = false;   // connect: the first connect() call has been made
     int fd = -1;
+    int flags = 0;                  // MSG_* for recv/send, SOCK_* for accept4, POLLIN/POLLOUT for poll
+    unsigned mode = 0;              // openat
+    socklen_t addr_in_len = 0;      // connect
     void* buf = nullptr;
     std::size_t len = 0;
-    int flags = 0;                  // MSG_* for recv/send, SOCK_* for accept4, POLLIN/POLLOUT for poll
     msghdr* msg = nullptr;
     std::uint64_t offset = 0;       // pread/pwrite; kCurrentPosition: the file position
     const char* path = nullptr;     // openat/statx
-    unsigned mode = 0;              // openat
     sockaddr* addr = nullptr;       // accept: out; connect: in
     socklen_t* addrlen = nullptr;   // accept: in/out
-    socklen_t addr_in_len = 0;      // connect
-    FdUse use = FdUse::socket;
     std::uint64_t tag = 0;          // shared: changes whenever the number names another file
-    bool connect_started = false;   // connect: the first connect() call has been made
     // The wait's state, kept by the poller's common layer (io_wait.cpp).
     int res = 0;                    // the kernel's result of a submitted op
     bool done = false;              // a submitted op has completed: the kernel holds nothing of it

@@ -31,6 +31,7 @@ WaitReason io_reason(const IoOp& op) noexcept { return reason_of(op); }
 // function for the whole wait (the backend's style is a branch, not a layer): a wait
 // that parks costs its park and little else.
 IoResult Poller::io_wait(IoOp& op, std::int64_t deadline_ns, bool tried) {
+    if (is_file_kind(op.kind)) [[unlikely]] return io_file(op, deadline_ns);
     bool readiness = by_readiness(op);
     const int d = op.dir();
     FdState& s = fds_.at(op.fd);
@@ -125,7 +126,7 @@ struct Poller::Settle {
 }
 
 // A submitted op: whatever ends the park early, the kernel must let go of op first.
-IoResult Poller::park_kernel(IoOp& op, std::int64_t deadline_ns) {
+[[gnu::always_inline]] inline IoResult Poller::park_kernel(IoOp& op, std::int64_t deadline_ns) {
     Fiber* self = current_fiber();
     op.fiber = self;
     op.done = false;

@@ -67,13 +67,12 @@ public:
     std::size_t outstanding() const noexcept { return armed_; }
     // Inline: an op that does not block costs its one system call and nothing else.
     IoResult io(IoOp& op, std::int64_t deadline_ns) {
-        if (is_file_kind(op.kind)) [[unlikely]] return io_file(op, deadline_ns);
-        if (style_.tries_first || by_readiness(op)) [[likely]] {
+        if (tries_first_ & kind_bit(op.kind)) [[likely]] {
             int r = io_try(op);
             if (r != -EAGAIN) [[likely]] return {WaitOutcome::ready, r};
             return io_wait(op, deadline_ns, true);
         }
-        return io_wait(op, deadline_ns, false);
+        return io_wait(op, deadline_ns, false);   // a file kind, or a backend that submits first
     }
     void forget(int fd) noexcept;
 
@@ -88,7 +87,7 @@ protected:
         bool by_readiness;
         bool tries_first;
     };
-    Poller(Hub& hub, Style style) : hub_(hub), style_(style), owner_(hub, *this) {}
+    Poller(Hub& hub, Style style) : hub_(hub), style_(style), tries_first_(try_kinds(style)), owner_(hub, *this) {}
     // Whether this backend can hand a file kind to the kernel.
     virtual bool takes_file_kind(IoKind) const noexcept { return false; }
     // Arms op's wait (s: its fd's state, null for a file kind): registers the fd for
@@ -118,10 +117,17 @@ protected:
     void retire() noexcept;
 
 private:
+    static constexpr std::uint16_t kind_bit(IoKind k) noexcept { return std::uint16_t(1u << static_cast<unsigned>(k)); }
+    // The kinds io() tries before it waits: every fd kind where the style says so, and
+    // those that wait by readiness (poll, connect); never a file kind.
+    static constexpr std::uint16_t try_kinds(Style st) noexcept {
+        std::uint16_t fd_kinds = kind_bit(IoKind::pread) - 1;
+        return st.tries_first || st.by_readiness ? fd_kinds : kind_bit(IoKind::poll) | kind_bit(IoKind::connect);
+    }
     bool by_readiness(const IoOp& op) const noexcept {
         return style_.by_readiness || op.kind == IoKind::poll || op.kind == IoKind::connect;
     }
-    // io() for an fd past its first try (`tried`), or for an op that does not try first.
+    // io() past its first try (`tried`), or for an op that does not try first.
     [[gnu::noinline]] IoResult io_wait(IoOp& op, std::int64_t deadline_ns, bool tried);
     [[gnu::noinline]] IoResult io_file(IoOp& op, std::int64_t deadline_ns);
     struct Settle;
@@ -151,6 +157,7 @@ private:
 
     Hub& hub_;
     const Style style_;
+    const std::uint16_t tries_first_;   // try_kinds(style_), one test in io()
     std::size_t armed_ = 0;
     FdTable fds_;
     FdOwner owner_;
