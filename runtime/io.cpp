@@ -13,17 +13,6 @@
 
 namespace gev::detail {
 
-int IoOp::dir() const noexcept {
-    switch (kind) {
-        case IoKind::recv: case IoKind::recvmsg: case IoKind::accept: case IoKind::read: return 0;
-        case IoKind::send: case IoKind::sendmsg: case IoKind::connect: case IoKind::write: return 1;
-        case IoKind::poll: return (flags & POLLOUT) && !(flags & POLLIN) ? 1 : 0;
-        case IoKind::pread: case IoKind::openat: case IoKind::statx: return 0;
-        case IoKind::pwrite: case IoKind::fsync: return 1;
-    }
-    return 0;
-}
-
 short io_events(const IoOp& op) noexcept {
     if (op.kind == IoKind::poll) return static_cast<short>(op.flags);
     return op.dir() == 0 ? POLLIN : POLLOUT;
@@ -92,7 +81,7 @@ int io_try(IoOp& op) noexcept {
     return -EINVAL;
 }
 
-FdState& FdTable::at(int fd) {
+FdState& FdTable::make(int fd) {
     // A wait on a closed handle's fd (-1) is a bug in gev's own IO layer, never the user's.
     if (fd < 0) die("a wait on fd " + std::to_string(fd) + " (a closed or detached handle)");
     if (static_cast<std::size_t>(fd) >= v_.size()) v_.resize(static_cast<std::size_t>(fd) + 1 + fd / 2);
@@ -100,12 +89,9 @@ FdState& FdTable::at(int fd) {
     return *v_[fd];
 }
 
-void claim_side(FdState& s, IoOp& op) {
-    int d = op.dir();
-    if (s.waiter[d] != nullptr && s.waiter[d] != &op)
-        throw ConcurrentObjectUseError("gev: two fibers wait to " + std::string(d == 0 ? "read" : "write") +
-                                       " fd " + std::to_string(op.fd));
-    s.waiter[d] = &op;
+void side_taken(const IoOp& op, int d) {
+    throw ConcurrentObjectUseError("gev: two fibers wait to " + std::string(d == 0 ? "read" : "write") +
+                                   " fd " + std::to_string(op.fd));
 }
 
 }  // namespace gev::detail

@@ -7,6 +7,7 @@
 // hub's thread.
 #pragma once
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -40,21 +41,22 @@ enum class FdUse : std::uint8_t {
 };
 
 struct IoOp {
+    // Ordered small fields first (112 bytes, no holes): every operation zeroes one.
     IoKind kind = IoKind::poll;
+    FdUse use = FdUse::socket;
+    bool connect_started = false;   // connect: the first connect() call has been made
     int fd = -1;
+    int flags = 0;                  // MSG_* for recv/send, SOCK_* for accept4, POLLIN/POLLOUT for poll
+    unsigned mode = 0;              // openat
+    socklen_t addr_in_len = 0;      // connect
     void* buf = nullptr;
     std::size_t len = 0;
-    int flags = 0;                  // MSG_* for recv/send, SOCK_* for accept4, POLLIN/POLLOUT for poll
     msghdr* msg = nullptr;
     std::uint64_t offset = 0;       // pread/pwrite; kCurrentPosition: the file position
     const char* path = nullptr;     // openat/statx
-    unsigned mode = 0;              // openat
     sockaddr* addr = nullptr;       // accept: out; connect: in
     socklen_t* addrlen = nullptr;   // accept: in/out
-    socklen_t addr_in_len = 0;      // connect
-    FdUse use = FdUse::socket;
     std::uint64_t tag = 0;          // shared: changes whenever the number names another file
-    bool connect_started = false;   // connect: the first connect() call has been made
     // The wait's state, kept by the poller's common layer (io_wait.cpp).
     int res = 0;                    // the kernel's result of a submitted op
     bool done = false;              // a submitted op has completed: the kernel holds nothing of it
@@ -63,8 +65,17 @@ struct IoOp {
     Fiber* fiber = nullptr;
     std::uint64_t epoch = 0;
 
-    // 0: read side, 1: write side.
-    int dir() const noexcept;
+    // 0: read side, 1: write side. Inline: every wait asks.
+    int dir() const noexcept {
+        switch (kind) {
+            case IoKind::recv: case IoKind::recvmsg: case IoKind::accept: case IoKind::read: return 0;
+            case IoKind::send: case IoKind::sendmsg: case IoKind::connect: case IoKind::write: return 1;
+            case IoKind::poll: return (flags & POLLOUT) && !(flags & POLLIN) ? 1 : 0;
+            case IoKind::pread: case IoKind::openat: case IoKind::statx: return 0;
+            case IoKind::pwrite: case IoKind::fsync: return 1;
+        }
+        return 0;
+    }
 };
 
 // pread/pwrite's offset that reads or writes at the file position and advances it.
@@ -87,7 +98,10 @@ struct FdState {
 // fd -> FdState, created on first use, erased by forget().
 class FdTable {
 public:
-    FdState& at(int fd);
+    FdState& at(int fd) {
+        if (FdState* s = find(fd)) [[likely]] return *s;
+        return make(fd);
+    }
     FdState* find(int fd) noexcept {
         return fd >= 0 && static_cast<std::size_t>(fd) < v_.size() ? v_[fd].get() : nullptr;
     }
@@ -101,15 +115,21 @@ public:
     }
 
 private:
+    FdState& make(int fd);
+
     std::vector<std::unique_ptr<FdState>> v_;
 };
 
-// Claims fd's side for op; throws ConcurrentObjectUseError if another fiber has it.
-void claim_side(FdState& s, IoOp& op);
-// Whether another op than `op` waits on op's side.
-inline bool side_busy(const FdState& s, const IoOp& op) noexcept {
-    const IoOp* w = s.waiter[op.dir()];
-    return w != nullptr && w != &op;
+// Throws ConcurrentObjectUseError: another fiber waits on op's side `d`.
+[[noreturn, gnu::cold]] void side_taken(const IoOp& op, int d);
+// Claims fd's side `d` (op.dir()) for op; throws if another fiber has it.
+inline void claim_side(FdState& s, IoOp& op, int d) {
+    if (s.waiter[d] != nullptr && s.waiter[d] != &op) [[unlikely]] side_taken(op, d);
+    s.waiter[d] = &op;
+}
+// Whether another op than `op` waits on op's side `d`.
+inline bool side_busy(const FdState& s, const IoOp& op, int d) noexcept {
+    return s.waiter[d] != nullptr && s.waiter[d] != &op;
 }
 
 }  // namespace gev::detail

@@ -13,10 +13,38 @@
 
 namespace gev::detail {
 
-// Waits, and after each readiness tries the call again, until it would not block.
-IoResult Poller::retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadline_ns) {
+namespace {
+// Inline: every park names its reason.
+[[gnu::always_inline]] inline WaitReason reason_of(const IoOp& op) noexcept {
+    static constexpr const char* names[] = {"wait", "recv", "send", "recvmsg", "sendmsg",
+                                            "accept", "connect", "read", "write",
+                                            "pread", "pwrite", "fsync", "openat", "statx"};
+    const char* what = names[static_cast<int>(op.kind)];
+    if (op.kind == IoKind::poll) [[unlikely]] what = op.dir() == 0 ? "wait_read" : "wait_write";
+    return WaitReason{WaitKind::fd, what, nullptr, op.fd};
+}
+}  // namespace
+
+WaitReason io_reason(const IoOp& op) noexcept { return reason_of(op); }
+
+// Waits, and after each readiness tries the call again, until it would not block. One
+// function for the whole wait (the backend's style is a branch, not a layer): a wait
+// that parks costs its park and little else.
+IoResult Poller::io_wait(IoOp& op, std::int64_t deadline_ns, bool tried) {
+    if (is_file_kind(op.kind)) [[unlikely]] return io_file(op, deadline_ns);
+    bool readiness = by_readiness(op);
+    const int d = op.dir();
+    FdState& s = fds_.at(op.fd);
+    refresh(s, op);
+    // Only waiting is exclusive: with another op on this side, try the call first.
+    if (!tried && side_busy(s, op, d)) {
+        int r = io_try(op);
+        if (r != -EAGAIN) return {WaitOutcome::ready, r};
+    }
+    if (op.use != FdUse::raw) s.transient = false;
+    if (op.use == FdUse::socket) hold(s, op);
     for (;;) {
-        IoResult w = wait(&s, op, readiness, deadline_ns);
+        IoResult w = style_.submits ? wait_kernel(s, op, d, readiness, deadline_ns) : wait_ready(s, op, d, deadline_ns);
         if (!w.ready()) return w;
         if (!readiness) {
             if (w.res != -EAGAIN) return w;
@@ -31,52 +59,50 @@ IoResult Poller::retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadli
     }
 }
 
-IoResult Poller::io_wait(IoOp& op, std::int64_t deadline_ns, bool tried) {
-    if (is_file_kind(op.kind)) {   // no fd state: any hub, any number of fibers
-        if (!takes_file_kind(op.kind)) return {WaitOutcome::ready, -EOPNOTSUPP};
-        return wait(nullptr, op, false, deadline_ns);
-    }
-    bool readiness = by_readiness(op);
-    FdState& s = fds_.at(op.fd);
-    refresh(s, op);
-    // Only waiting is exclusive: with another op on this side, try the call first.
-    if (!tried && side_busy(s, op)) {
-        int r = io_try(op);
-        if (r != -EAGAIN) return {WaitOutcome::ready, r};
-    }
-    if (op.use != FdUse::raw) s.transient = false;
-    if (op.use == FdUse::socket) hold(s, op);
-    return retry(s, op, readiness, deadline_ns);
+// A file kind: no fd state, so any hub and any number of fibers.
+IoResult Poller::io_file(IoOp& op, std::int64_t deadline_ns) {
+    if (!takes_file_kind(op.kind)) return {WaitOutcome::ready, -EOPNOTSUPP};
+    if (deadline_ns >= 0) make_timer_room(deadline_ns);
+    arm(op, nullptr, false);
+    return park_kernel(op, deadline_ns);
 }
 
-// Claims the side, arms the wait and parks; the side is free again on return.
-IoResult Poller::wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadline_ns) {
-    if (style_.submits && deadline_ns >= 0) {
-        // Once the kernel holds op nothing may throw (it would write into a dead frame):
-        // arming the park's deadline may grow the timer heap, so make room now.
-        TimerNode room;
-        room.fire = [](TimerNode*) {};
-        hub_.arm(&room, deadline_ns);
-        hub_.cancel(&room);
-    }
-    if (s == nullptr) {
-        arm(op, nullptr, readiness);
-        return park_kernel(op, deadline_ns);
-    }
-    claim_side(*s, op);
-    struct Settle {
-        Poller& p;
-        FdState& s;
-        IoOp& op;
-        ~Settle() { p.settle(s, op); }
-    } settle{*this, *s, op};
-    if (style_.submits) {
-        arm(op, s, readiness);
-        return park_kernel(op, deadline_ns);
-    }
-    if (!s->registered)   // a readiness backend registers an fd once
-        if (int r = arm(op, s, readiness); r < 0) return {WaitOutcome::ready, r};
+// Once the kernel holds op nothing may throw (it would write into a dead frame): arming
+// the park's deadline may grow the timer heap, so make room before submitting.
+void Poller::make_timer_room(std::int64_t deadline_ns) {
+    TimerNode room;
+    room.fire = [](TimerNode*) {};
+    hub_.arm(&room, deadline_ns);
+    hub_.cancel(&room);
+}
+
+// The side is claimed, the wait armed and the fiber parked; the side is free again on
+// return, however the park ends.
+struct Poller::Settle {
+    Poller& p;
+    FdState& s;
+    IoOp& op;
+    int d;
+    ~Settle() { p.settle(s, op, d); }
+};
+
+// A readiness backend: registers an fd once, then parks until a side is ready.
+[[gnu::always_inline]] inline IoResult Poller::wait_ready(FdState& s, IoOp& op, int d, std::int64_t deadline_ns) {
+    claim_side(s, op, d);
+    Settle settle{*this, s, op, d};
+    if (!s.registered) [[unlikely]]
+        if (int r = arm(op, &s, true); r < 0) return {WaitOutcome::ready, r};
     return park_ready(op, deadline_ns);
+}
+
+// A submitting backend: hands op (or a readiness poll) to the kernel and parks.
+[[gnu::always_inline]] inline IoResult Poller::wait_kernel(FdState& s, IoOp& op, int d, bool readiness,
+                                                           std::int64_t deadline_ns) {
+    if (deadline_ns >= 0) make_timer_room(deadline_ns);
+    claim_side(s, op, d);
+    Settle settle{*this, s, op, d};
+    arm(op, &s, readiness);
+    return park_kernel(op, deadline_ns);
 }
 
 // A readiness wait: the kernel holds nothing, so a kill or Timeout is raised at once.
@@ -89,18 +115,18 @@ IoResult Poller::wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadlin
     ++armed_;
     Wake w;
     try {
-        w = hub_.park(io_reason(op), deadline_ns);
+        w = hub_.park(reason_of(op), deadline_ns);
     } catch (...) {
         --armed_;
         throw;
     }
     --armed_;
-    if (op.closed) return {WaitOutcome::closed, 0};
+    if (op.closed) [[unlikely]] return {WaitOutcome::closed, 0};
     return {w == Wake::timed_out ? WaitOutcome::timed_out : WaitOutcome::ready, 0};
 }
 
 // A submitted op: whatever ends the park early, the kernel must let go of op first.
-IoResult Poller::park_kernel(IoOp& op, std::int64_t deadline_ns) {
+[[gnu::always_inline]] inline IoResult Poller::park_kernel(IoOp& op, std::int64_t deadline_ns) {
     Fiber* self = current_fiber();
     op.fiber = self;
     op.done = false;
@@ -109,26 +135,18 @@ IoResult Poller::park_kernel(IoOp& op, std::int64_t deadline_ns) {
     op.res = 0;
     op.epoch = self->epoch;
     ++armed_;
-    Wake w = hub_.park(io_reason(op), deadline_ns, false);
-    if (!op.done) {   // timed out, killed, or a Timeout fired
+    Wake w = hub_.park(reason_of(op), deadline_ns, false);
+    if (!op.done) [[unlikely]] {   // timed out, killed, or a Timeout fired
         cancel(op);
         while (!op.done) {
             op.epoch = self->epoch;
-            hub_.park(io_reason(op), -1, false);
+            hub_.park(reason_of(op), -1, false);
         }
     }
-    if (op.res != -ECANCELED) return {WaitOutcome::ready, op.res};
+    if (op.res != -ECANCELED) [[likely]] return {WaitOutcome::ready, op.res};
     if (self->pending) Hub::raise_pending(self);
     if (w == Wake::timed_out) return {WaitOutcome::timed_out, 0};
     return {op.closed ? WaitOutcome::closed : WaitOutcome::cancelled, 0};
-}
-
-void Poller::settle(FdState& s, IoOp& op) noexcept {
-    if (s.waiter[op.dir()] == &op) s.waiter[op.dir()] = nullptr;
-    if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr) {
-        unwatch(op.fd);
-        s.registered = false;
-    }
 }
 
 // What this hub knew of a number closed behind its back (a newer generation, or for a
@@ -141,8 +159,7 @@ void Poller::renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept {
 }
 
 // A socket op: this hub holds the fd (dies when another does).
-void Poller::hold(FdState& s, const IoOp& op) {
-    if (s.owned) return;
+void Poller::take_hold(FdState& s, const IoOp& op) {
     std::uint32_t gen = owner_.claim(op.fd);
     if (gen != s.gen) {   // forgotten again since refresh()
         IoOp* held[2];

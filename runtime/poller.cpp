@@ -2,7 +2,6 @@
 // the first of {io_uring, epoll} that starts here (with one line saying why not).
 #include "runtime/poller.hpp"
 
-#include "runtime/fiber.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/poller_fds.hpp"
 
@@ -36,15 +35,6 @@ std::error_code classify_uring(std::error_code ec) noexcept {
 const std::error_category& poller_unavailable_category() noexcept {
     static const UnavailableCategory category;
     return category;
-}
-
-WaitReason io_reason(const IoOp& op) noexcept {
-    static constexpr const char* names[] = {"wait", "recv", "send", "recvmsg", "sendmsg",
-                                            "accept", "connect", "read", "write",
-                                            "pread", "pwrite", "fsync", "openat", "statx"};
-    const char* what = names[static_cast<int>(op.kind)];
-    if (op.kind == IoKind::poll) what = op.dir() == 0 ? "wait_read" : "wait_write";
-    return WaitReason{WaitKind::fd, what, nullptr, op.fd};
 }
 
 void forget_fd(int fd) noexcept {

@@ -67,12 +67,12 @@ public:
     std::size_t outstanding() const noexcept { return armed_; }
     // Inline: an op that does not block costs its one system call and nothing else.
     IoResult io(IoOp& op, std::int64_t deadline_ns) {
-        if (!is_file_kind(op.kind) && (style_.tries_first || by_readiness(op))) [[likely]] {
+        if (tries_first_ & kind_bit(op.kind)) [[likely]] {
             int r = io_try(op);
             if (r != -EAGAIN) [[likely]] return {WaitOutcome::ready, r};
             return io_wait(op, deadline_ns, true);
         }
-        return io_wait(op, deadline_ns, false);
+        return io_wait(op, deadline_ns, false);   // a file kind, or a backend that submits first
     }
     void forget(int fd) noexcept;
 
@@ -87,7 +87,7 @@ protected:
         bool by_readiness;
         bool tries_first;
     };
-    Poller(Hub& hub, Style style) : hub_(hub), style_(style), owner_(hub, *this) {}
+    Poller(Hub& hub, Style style) : hub_(hub), style_(style), tries_first_(try_kinds(style)), owner_(hub, *this) {}
     // Whether this backend can hand a file kind to the kernel.
     virtual bool takes_file_kind(IoKind) const noexcept { return false; }
     // Arms op's wait (s: its fd's state, null for a file kind): registers the fd for
@@ -117,27 +117,47 @@ protected:
     void retire() noexcept;
 
 private:
+    static constexpr std::uint16_t kind_bit(IoKind k) noexcept { return std::uint16_t(1u << static_cast<unsigned>(k)); }
+    // The kinds io() tries before it waits: every fd kind where the style says so, and
+    // those that wait by readiness (poll, connect); never a file kind.
+    static constexpr std::uint16_t try_kinds(Style st) noexcept {
+        std::uint16_t fd_kinds = kind_bit(IoKind::pread) - 1;
+        return st.tries_first || st.by_readiness ? fd_kinds : kind_bit(IoKind::poll) | kind_bit(IoKind::connect);
+    }
     bool by_readiness(const IoOp& op) const noexcept {
         return style_.by_readiness || op.kind == IoKind::poll || op.kind == IoKind::connect;
     }
     // io() past its first try (`tried`), or for an op that does not try first.
     [[gnu::noinline]] IoResult io_wait(IoOp& op, std::int64_t deadline_ns, bool tried);
+    [[gnu::noinline]] IoResult io_file(IoOp& op, std::int64_t deadline_ns);
+    struct Settle;
     static void wake_waiter(const IoOp& op) noexcept;
-    IoResult wait(FdState* s, IoOp& op, bool readiness, std::int64_t deadline_ns);
+    IoResult wait_ready(FdState& s, IoOp& op, int d, std::int64_t deadline_ns);
+    IoResult wait_kernel(FdState& s, IoOp& op, int d, bool readiness, std::int64_t deadline_ns);
     IoResult park_ready(IoOp& op, std::int64_t deadline_ns);
     IoResult park_kernel(IoOp& op, std::int64_t deadline_ns);
-    IoResult retry(FdState& s, IoOp& op, bool readiness, std::int64_t deadline_ns);
+    void make_timer_room(std::int64_t deadline_ns);
     void refresh(FdState& s, const IoOp& op) noexcept {
         std::uint32_t gen = FdOwner::generation(op.fd);
-        if (gen != s.gen || (op.use == FdUse::shared && !s.owned && s.tag != op.tag)) renew(s, op, gen);
+        if (gen != s.gen || (op.use == FdUse::shared && !s.owned && s.tag != op.tag)) [[unlikely]] renew(s, op, gen);
     }
     void renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept;
-    void hold(FdState& s, const IoOp& op);
-    void settle(FdState& s, IoOp& op) noexcept;
+    void hold(FdState& s, const IoOp& op) {
+        if (!s.owned) [[unlikely]] take_hold(s, op);
+    }
+    void take_hold(FdState& s, const IoOp& op);
+    void settle(FdState& s, IoOp& op, int d) noexcept {
+        if (s.waiter[d] == &op) s.waiter[d] = nullptr;
+        if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr) {
+            unwatch(op.fd);
+            s.registered = false;
+        }
+    }
     bool drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcept;
 
     Hub& hub_;
     const Style style_;
+    const std::uint16_t tries_first_;   // try_kinds(style_), one test in io()
     std::size_t armed_ = 0;
     FdTable fds_;
     FdOwner owner_;
