@@ -1,24 +1,17 @@
-// runtime/fiber.cpp — context switching on Boost.Context's fcontext, with the
-// AddressSanitizer/ThreadSanitizer fiber annotations and a per-fiber copy of the
-// C++ runtime's exception globals (so `throw;` and std::uncaught_exceptions()
-// stay right in a fiber that switched while handling an exception).
-#include "runtime/fiber.hpp"
+// runtime/fiber.cpp — fibers' thread state, stacks and entry frame, and the out-of-line
+// ends of a switch (runtime/fiber_switch.hpp has the switch itself, with the
+// AddressSanitizer/ThreadSanitizer fiber annotations and a per-fiber copy of the C++
+// runtime's exception globals, so `throw;` and std::uncaught_exceptions() stay right
+// in a fiber that switched while handling an exception).
+#include "runtime/fiber_switch.hpp"
 
 #include "runtime/errors.hpp"
-#include "runtime/overflow.hpp"
-
-#include <boost/context/detail/fcontext.hpp>
 
 #include <cstdio>
 #include <cxxabi.h>
 
-#include "runtime/sanitizers.hpp"
 #if GEV_ASAN
 #include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
-#if GEV_TSAN
-#include <sanitizer/tsan_interface.h>
 #endif
 
 namespace bctx = boost::context::detail;
@@ -26,14 +19,9 @@ namespace bctx = boost::context::detail;
 namespace gev::detail {
 
 [[gnu::tls_model("initial-exec")]] constinit thread_local Fiber* t_current = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local EhState* t_eh = nullptr;
 
 namespace {
-
-// libstdc++'s per-thread exception state (Itanium C++ ABI, __cxa_eh_globals).
-struct EhGlobals {
-    void* caught;
-    unsigned int uncaught;
-};
 
 class RootFiber final : public Fiber {
 public:
@@ -57,7 +45,6 @@ struct ThreadState {
     }
 };
 
-[[gnu::tls_model("initial-exec")]] thread_local EhGlobals* t_eh = nullptr;
 [[gnu::tls_model("initial-exec")]] thread_local ThreadState* t_state = nullptr;
 [[gnu::tls_model("initial-exec")]] thread_local std::uint64_t t_id_next = 0;
 [[gnu::tls_model("initial-exec")]] thread_local std::uint64_t t_id_end = 0;
@@ -78,7 +65,7 @@ ThreadState& thread_state() {
     if (t_state == nullptr) {
         static thread_local ThreadStateOwner owner;
         (void)owner;
-        t_eh = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+        t_eh = reinterpret_cast<EhState*>(abi::__cxa_get_globals());
         t_state = new ThreadState;
         if (t_current == nullptr) t_current = t_state->root;
     }
@@ -86,38 +73,9 @@ ThreadState& thread_state() {
 }
 
 
-// Runs in the fiber that has just been resumed: records where the previous fiber
-// stopped, or recycles it if it has ended, then restores this fiber's exception state.
-void after_switch(bctx::transfer_t t) noexcept {
-    Fiber* self = t_current;
-    auto* prev = static_cast<Fiber*>(t.data);
-#if GEV_ASAN
-    __sanitizer_finish_switch_fiber(self->asan_fake_stack, &prev->asan_bottom, &prev->asan_size);
-#endif
-    if (prev->state == FiberState::dead) {
-#if GEV_ASAN
-        // The frames it died in never returned: clear their poisoned redzones, or the
-        // next fiber on this stack trips over them.
-        ASAN_UNPOISON_MEMORY_REGION(prev->stack.base, prev->stack.size);
-#endif
-        t_state->pool.release(prev->stack);
-        prev->stack = Stack{};
-        prev->ctx = nullptr;
-#if GEV_TSAN
-        __tsan_destroy_fiber(prev->tsan_fiber);
-        prev->tsan_fiber = nullptr;
-#endif
-        prev->unref();   // the reference a fiber holds on itself while it is alive
-    } else {
-        prev->ctx = t.fctx;
-    }
-    t_eh->caught = self->eh_caught;
-    t_eh->uncaught = self->eh_uncaught;
-}
-
 void fiber_entry(bctx::transfer_t t) noexcept {
-    after_switch(t);
     Fiber* self = t_current;
+    arrive(self, t, t_eh);
     std::exception_ptr error;
     try {
         self->invoke();
@@ -125,22 +83,6 @@ void fiber_entry(bctx::transfer_t t) noexcept {
         error = std::current_exception();
     }
     finish_fiber(self, std::move(error));
-}
-
-inline void leave(Fiber* from, Fiber* to) noexcept {
-    // Where this frame sits tells whether the fiber ran past its stack (an unguarded
-    // stack would otherwise overwrite its neighbour silently).
-    // (Compared as integers: a stack pointer already past the base is caught too.)
-    char here;
-    auto sp = reinterpret_cast<std::uintptr_t>(&here);
-    if (from->stack.base != nullptr && sp < reinterpret_cast<std::uintptr_t>(from->stack.base) + kStackRedZone)
-        die_stack_overflow(from, nullptr, sp);
-    from->eh_caught = t_eh->caught;
-    from->eh_uncaught = t_eh->uncaught;
-    t_current = to;
-#if GEV_TSAN
-    __tsan_switch_to_fiber(to->tsan_fiber, 0);
-#endif
 }
 
 }  // namespace
@@ -182,17 +124,26 @@ void prepare_stack(Fiber* f) {
 #endif
 }
 
-void switch_to(Fiber* from, Fiber* to) noexcept {
-    leave(from, to);
+void recycle_dead(Fiber* prev) noexcept {
 #if GEV_ASAN
-    __sanitizer_start_switch_fiber(&from->asan_fake_stack, to->asan_bottom, to->asan_size);
+    // The frames it died in never returned: clear their poisoned redzones, or the
+    // next fiber on this stack trips over them.
+    ASAN_UNPOISON_MEMORY_REGION(prev->stack.base, prev->stack.size);
 #endif
-    bctx::transfer_t t = bctx::jump_fcontext(to->ctx, from);
-    after_switch(t);
+    t_state->pool.release(prev->stack);
+    prev->stack = Stack{};
+    prev->ctx = nullptr;
+#if GEV_TSAN
+    __tsan_destroy_fiber(prev->tsan_fiber);
+    prev->tsan_fiber = nullptr;
+#endif
+    prev->unref();   // the reference a fiber holds on itself while it is alive
 }
 
+void switch_to(Fiber* from, Fiber* to) noexcept { switch_fast(from, to); }
+
 void switch_final(Fiber* from, Fiber* to) noexcept {
-    leave(from, to);
+    leave_fiber(from, to, t_eh);
 #if GEV_ASAN
     __sanitizer_start_switch_fiber(nullptr, to->asan_bottom, to->asan_size);
 #endif

@@ -1,7 +1,7 @@
 // runtime/fiber.hpp — the one fiber type, under both the hub and the greenlet layer.
 // A Fiber is a reference-counted control block (heap) plus a stack from the thread's
-// pool, taken when it first runs and returned when it ends. switch_to() is the only
-// place where control changes hands: it keeps the sanitizers and the C++ runtime's
+// pool, taken when it first runs and returned when it ends. Control changes hands only
+// in runtime/fiber_switch.hpp (internal): it keeps the sanitizers and the C++ runtime's
 // per-thread exception state truthful for each fiber. A fiber never leaves the thread
 // that created it; only the reference count, the wake token and the inbox node are
 // touched from other threads.
@@ -43,6 +43,14 @@ enum class FiberKind : std::uint8_t {
 
 enum class WaitKind : std::uint8_t { none, sleep, join, object, fd, idle };
 
+// A fiber's copy of the C++ runtime's per-thread exception state (libstdc++'s
+// __cxa_eh_globals: the stack of caught exceptions and the uncaught count), kept while
+// it does not run; copied whole, padding included, so a switch moves it in one go.
+struct EhState {
+    void* caught = nullptr;
+    unsigned int uncaught = 0;
+};
+
 // Why a parked fiber waits; feeds LoopExit's message and fiber dumps.
 struct WaitReason {
     WaitKind kind = WaitKind::none;
@@ -66,62 +74,69 @@ public:
     // "Greenlet-7" unless named.
     std::string display_name() const;
 
-    // --- scheduling state (owning thread only) ---
+    // Grouped by who touches what, hottest first: the first two cache lines hold all
+    // that a switch, a yield and a pass over the ready queue read or write.
+
+    // --- scheduler core (owning thread only) ---
     FiberState state = FiberState::created;
     FiberKind kind;
     bool queued = false;              // in the hub's ready queue
     bool attached = false;            // in the hub's list of live fibers
     bool ended_by_exit = false;       // ended by GreenletExit: counts as success
     bool is_main = false;             // gev::run's main: failures go to run(), not the handler
-    std::uint32_t handles = 0;        // RawGreenlet handles (raw greenlets only)
-    void* ctx = nullptr;              // saved Boost.Context fcontext while not running
-    Stack stack;
-    std::size_t stack_request = 0;    // 0: default size
-    Hub* hub = nullptr;
-    Fiber* next_ready = nullptr;      // hub's ready queue
-    Fiber* all_prev = nullptr;        // hub's list of live fibers
-    Fiber* all_next = nullptr;
-    std::uint64_t epoch = 0;          // bumped at the end of every park
-    // Any thread: who claimed the current park, and whether the node sits in the hub's
-    // inbox (runtime/hub_inbox.hpp). The node is the hub's to link while the bit is set.
-    std::atomic<std::uint64_t> wake_token{0};
-    InboxNode inbox_node;
-    std::uint64_t id = 0;
-    WaitReason reason;
-    std::int64_t wait_deadline = -1;  // for reports: when the current park times out
-    const void* spawn_site = nullptr; // for reports: the return address of the spawn call
-    std::int64_t spawn_ns = 0;        // for reports: the hub's clock when it was spawned
-
-    // An exception to raise at the next resumption point (kill, Timeout, LoopExit,
-    // or the failure of a raw child greenlet). pending_timeout identifies a Timeout.
-    std::exception_ptr pending;
-    std::uint64_t pending_timeout = 0;
-    // Kills sent while another kill was pending, oldest first: each becomes pending
-    // when the one before it is raised (gevent queues every throw).
-    std::vector<std::exception_ptr> queued_kills;
-    // Live gev::Shield scopes: while non-zero, kills and Timeouts stay pending.
-    std::uint32_t shields = 0;
     // `pending` came without a wake-up (a shield held it back, the fiber was not
     // parked, or it was queued behind another kill): the next park, even one that
     // cannot be interrupted, returns at once so its caller can act on it.
     bool wake_owed = false;
+    // Live gev::Shield scopes: while non-zero, kills and Timeouts stay pending.
+    std::uint32_t shields = 0;
+    std::uint32_t handles = 0;        // RawGreenlet handles (raw greenlets only)
+    void* ctx = nullptr;              // saved Boost.Context fcontext while not running
+    Stack stack;
+    Hub* hub = nullptr;
+    Fiber* next_ready = nullptr;      // hub's ready queue
+    // An exception to raise at the next resumption point (kill, Timeout, LoopExit,
+    // or the failure of a raw child greenlet). pending_timeout identifies a Timeout.
+    std::exception_ptr pending;
+    EhState eh;                       // saved __cxa_eh_globals of this fiber (the switch)
+    std::uint64_t epoch = 0;          // bumped at the end of every park
+
+    // --- greenlet part ---
+    std::any transfer;                // value passed by switch_to, or a raw greenlet's result
+    Fiber* parent = nullptr;          // strong reference; raw greenlets only
+
+    // --- cross-thread: wake-ups from other hubs ---
+    // Any thread: who claimed the current park, and whether the node sits in the hub's
+    // inbox (runtime/hub_inbox.hpp). The node is the hub's to link while the bit is set.
+    std::atomic<std::uint64_t> wake_token{0};
+    InboxNode inbox_node;
+
+    // --- the rest of the scheduler's state ---
+    std::uint64_t id = 0;
+    std::uint64_t pending_timeout = 0;
+    // Kills sent while another kill was pending, oldest first: each becomes pending
+    // when the one before it is raised (gevent queues every throw).
+    std::vector<std::exception_ptr> queued_kills;
+    Fiber* all_prev = nullptr;        // hub's list of live fibers
+    Fiber* all_next = nullptr;
+    std::size_t stack_request = 0;    // 0: default size
 
     // --- result and observers (observers may live on other hubs) ---
     std::exception_ptr error;         // set when it ended by an exception (GreenletExit too)
     std::atomic<bool> ended{false};   // stored (release) once error/result are final
     SpinLock observers;               // guards `links` and the store of `ended`
     RawLinkList links;                // joiners, callbacks and links, notified in order
-    std::string name;
     struct OwnedTimer : TimerNode { Fiber* owner = nullptr; };
     OwnedTimer start_timer;           // spawn_later
 
-    // --- greenlet layer ---
-    Fiber* parent = nullptr;          // strong reference; raw greenlets only
-    std::any transfer;                // value passed by switch_to, or a raw greenlet's result
+    // --- debug part: reports, dumps, the monitor ---
+    std::string name;
+    WaitReason reason;
+    std::int64_t wait_deadline = -1;  // for reports: when the current park times out
+    const void* spawn_site = nullptr; // for reports: the return address of the spawn call
+    std::int64_t spawn_ns = 0;        // for reports: the hub's clock when it was spawned
 
-    // --- bookkeeping for switch_to ---
-    void* eh_caught = nullptr;        // saved __cxa_eh_globals of this fiber
-    unsigned int eh_uncaught = 0;
+    // --- sanitizer bookkeeping for the switch ---
     void* asan_fake_stack = nullptr;
     const void* asan_bottom = nullptr;
     std::size_t asan_size = 0;

@@ -3,6 +3,7 @@
 #include "runtime/hub.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/fiber_switch.hpp"
 #include "runtime/monitor.hpp"
 #include "runtime/multi.hpp"
 #include "runtime/threadpool_impl.hpp"
@@ -78,11 +79,8 @@ ThreadPool& Hub::threadpool() {
     return *pool_;
 }
 
-Hub& Hub::require(const char* op) {
-    if (t_hub == nullptr)
-        throw_usage(std::errc::operation_not_permitted,
-                    std::string(op) + ": no hub on this thread (call it inside gev::run)");
-    return *t_hub;
+void Hub::no_hub(const char* op) {
+    throw_usage(std::errc::operation_not_permitted, std::string(op) + ": no hub on this thread (call it inside gev::run)");
 }
 
 void Hub::make_ready(Fiber* f) noexcept {
@@ -107,6 +105,24 @@ bool Hub::wake(Fiber* f, std::uint64_t epoch) noexcept {
     return true;
 }
 
+namespace {
+// A popped fiber without a context: one killed before it ever ran (dropped), or one
+// about to run for the first time (given a stack). True if it can run now.
+bool start_popped(Fiber* f) noexcept {
+    if (f->state == FiberState::dead) {
+        f->unref();
+        return false;
+    }
+    try {
+        prepare_stack(f);
+    } catch (...) {
+        end_unstarted(f, std::current_exception());
+        return false;
+    }
+    return true;
+}
+}  // namespace
+
 Fiber* Hub::pop_ready() noexcept {
     while (Fiber* f = ready_head_) {
         ready_head_ = f->next_ready;
@@ -114,18 +130,10 @@ Fiber* Hub::pop_ready() noexcept {
         --ready_count_;
         if (budget_ > 0) --budget_;
         f->queued = false;
-        if (f->state == FiberState::dead) {   // killed before it ever ran
-            f->unref();
+        // A fiber that has run keeps its context until it dies (and a dead one is
+        // never queued again), so only a fiber that never ran lacks one.
+        if (f->ctx == nullptr && !start_popped(f)) [[unlikely]]
             continue;
-        }
-        if (f->ctx == nullptr) {
-            try {
-                prepare_stack(f);
-            } catch (...) {
-                end_unstarted(f, std::current_exception());
-                continue;
-            }
-        }
         f->state = FiberState::running;
         switches_.store((switches_.load(std::memory_order_relaxed) | 1) + 2, std::memory_order_relaxed);
         return f;
@@ -142,7 +150,7 @@ void Hub::reschedule(Fiber* self) noexcept {
     if (next == nullptr) next = root_;
     if (next == self) return;
     if (self->state == FiberState::dead) switch_final(self, next);
-    switch_to(self, next);
+    switch_fast(self, next);
     self->state = FiberState::running;
 }
 
@@ -239,10 +247,33 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
 
 void Hub::yield() {
     if (no_park_ != nullptr) die_parked("sleep");
-    Fiber* self = current_fiber();
+    Fiber* self = t_current;   // never null under a hub
     raise_pending(self);
-    make_ready(self);
-    reschedule(self);
+    // make_ready(self), for a fiber that runs:
+    self->state = FiberState::ready;
+    self->queued = true;
+    self->next_ready = nullptr;
+    (ready_tail_ ? ready_tail_->next_ready : ready_head_) = self;
+    ready_tail_ = self;
+    ++ready_count_;
+    // What reschedule() does, inline for the common case: the queue's head has run
+    // before (so it has a stack and is not dead), and self, now queued behind it, keeps
+    // the head's link non-null.
+    if (budget_ == 0) [[unlikely]]
+        between_passes();
+    Fiber* next = ready_head_;
+    if (next == self || next->ctx == nullptr) [[unlikely]] {
+        reschedule(self);
+    } else {
+        ready_head_ = next->next_ready;
+        --ready_count_;
+        --budget_;   // a pass over at least self and next: it was not spent
+        next->queued = false;
+        next->state = FiberState::running;
+        switches_.store((switches_.load(std::memory_order_relaxed) | 1) + 2, std::memory_order_relaxed);
+        switch_fast(self, next);
+        self->state = FiberState::running;
+    }
     raise_pending(self);
 }
 

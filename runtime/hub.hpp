@@ -41,7 +41,10 @@ public:
     // The hub running on this thread, or nullptr outside gev::run.
     static Hub* current() noexcept { return t_hub; }
     // The current hub; throws std::system_error (EPERM) naming `op` when there is none.
-    static Hub& require(const char* op);
+    static Hub& require(const char* op) {
+        if (t_hub == nullptr) [[unlikely]] no_hub(op);
+        return *t_hub;
+    }
 
     // --- scheduling (owning thread) ---
     // Appends a fiber that is created, parked or suspended to the ready queue
@@ -200,6 +203,7 @@ private:
     bool mark_stuck() noexcept;
     bool unstick() noexcept;   // true if it was counted
     [[noreturn]] void die_parked(const char* what) const noexcept;
+    [[noreturn, gnu::cold]] static void no_hub(const char* op);
 
     Fiber* root_;
     Fiber* main_ = nullptr;               // run()'s; in a forked child, the forking fiber

@@ -4,6 +4,7 @@
 #include "runtime/hub.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/fiber_switch.hpp"
 #include "runtime/greenlet.hpp"
 #include "runtime/multi.hpp"
 
@@ -108,7 +109,7 @@ void Hub::loop_until_dead(Fiber* main, std::int64_t stop_at) {
     for (;;) {
         if (loop_done(main)) return;
         if (Fiber* next = pop_ready()) {
-            switch_to(root_, next);
+            switch_fast(root_, next);
             switches_.store(switches_.load(std::memory_order_relaxed) & ~std::uint64_t{1}, std::memory_order_relaxed);
             continue;
         }

@@ -2,6 +2,7 @@
 #include "runtime/raw_greenlet.hpp"
 
 #include "runtime/errors.hpp"
+#include "runtime/fiber_switch.hpp"
 #include "runtime/hub.hpp"
 
 #include <cstdio>
@@ -53,22 +54,53 @@ bool waits_in_hub(const Fiber* f) {
 
 }  // namespace
 
-void raise_in(Fiber* self) { Hub::raise_pending(self); }
-
 namespace {
+
+// The fast path's test: `target` switched away on this thread and may be resumed as it
+// is. (A suspended target is never the running fiber, whose state is `running`.)
+[[gnu::always_inline]] inline bool resumable(const Fiber* self, const Fiber* target) noexcept {
+    return self != nullptr && target != nullptr && target->state == FiberState::suspended &&
+           target->hub == t_hub;
+}
+
 // Switches from self to target (started, not waiting in the hub) and returns what the
-// next switch back passes.
-std::any resume(Fiber* self, Fiber* target) {
+// next switch back passes. A suspended greenlet's slot is empty (each resumption
+// empties it), so nothing is moved when nothing was handed over.
+[[gnu::always_inline]] inline std::any resume(Fiber* self, Fiber* target) {
     self->state = FiberState::suspended;
     target->state = FiberState::running;
-    switch_to(self, target);
+    switch_fast(self, target);
     self->state = FiberState::running;
     Hub::raise_pending(self);
-    std::any got = std::move(self->transfer);
-    self->transfer.reset();
+    std::any got;
+    if (self->transfer.has_value()) [[unlikely]] {
+        got = std::move(self->transfer);
+        self->transfer.reset();
+    }
     return got;
 }
+
 }  // namespace
+
+// Apart from the fast paths below, so that their frames stay small.
+[[gnu::noinline]] std::any switch_other(Fiber* target, std::any&& value) {
+    return switch_slow(current_fiber(), target, std::move(value), nullptr);
+}
+
+std::any switch_into(Fiber* target) {
+    Fiber* self = t_current;
+    if (!resumable(self, target)) [[unlikely]]
+        return switch_other(target, {});
+    return resume(self, target);
+}
+
+std::any switch_into(Fiber* target, std::any&& value) {
+    Fiber* self = t_current;
+    if (!resumable(self, target)) [[unlikely]]
+        return switch_other(target, std::move(value));
+    if (value.has_value()) target->transfer = std::move(value);
+    return resume(self, target);
+}
 
 std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_ptr exception) {
     if (target == nullptr) throw_usage(std::errc::invalid_argument, "RawGreenlet: empty handle");

@@ -49,30 +49,11 @@ private:
 void adopt_raw(Fiber* f, Fiber* parent);
 // Every switch that is not the plain one below: first runs, dead targets, exceptions.
 std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_ptr exception);
-// Raises what another greenlet left pending in `self` (Hub::raise_pending).
-void raise_in(Fiber* self);
-// The common switch, inline: back into a greenlet of this thread that switched away,
-// with a value and no exception (throw_in goes the slow way). A suspended greenlet's
-// slot is empty (each resumption empties it), so nothing is moved when nothing is
-// handed over, either way.
-inline std::any switch_into(Fiber* target, std::any&& value) {
-    Fiber* self = t_current;
-    if (self == nullptr || target == nullptr || target == self || target->state != FiberState::suspended ||
-        target->hub != t_hub) [[unlikely]]
-        return switch_slow(current_fiber(), target, std::move(value), nullptr);
-    if (value.has_value()) target->transfer = std::move(value);
-    self->state = FiberState::suspended;
-    target->state = FiberState::running;
-    switch_to(self, target);
-    self->state = FiberState::running;
-    if (self->pending) [[unlikely]] raise_in(self);
-    std::any got;
-    if (self->transfer.has_value()) {
-        got = std::move(self->transfer);
-        self->transfer.reset();
-    }
-    return got;
-}
+// The common switch: back into a greenlet of this thread that switched away, with no
+// exception (throw_in goes the slow way); the first nothing, the second a value.
+// Out of line, so that the switch itself inlines there (runtime/fiber_switch.hpp).
+std::any switch_into(Fiber* target);
+std::any switch_into(Fiber* target, std::any&& value);
 void release_raw(Fiber* f) noexcept;
 void set_raw_parent(Fiber* f, Fiber* parent);
 Fiber* adopt_current() noexcept;
@@ -106,7 +87,9 @@ public:
 
     // greenlet's switch(): runs this greenlet until something switches back; returns
     // the value passed then. Switching to a dead greenlet switches to its parent.
-    std::any switch_to(std::any value = {}) const { return detail::switch_into(f_, std::move(value)); }
+    // Without an argument nothing is handed over (the cheapest switch).
+    std::any switch_to() const { return detail::switch_into(f_); }
+    std::any switch_to(std::any value) const { return detail::switch_into(f_, std::move(value)); }
     // greenlet's throw(): raises `exception` (GreenletExit if null) inside it.
     std::any throw_in(std::exception_ptr exception = nullptr) const;
 

@@ -38,13 +38,19 @@ void run_main(Fiber* main, const RunOptions& options) {
 
 }  // namespace detail
 
+namespace detail {
+namespace {
+// Apart from sleep(0), which then needs no frame of its own.
+[[gnu::noinline]] void sleep_parked(Duration d) {
+    Hub& hub = Hub::require("gev::sleep");
+    hub.park(WaitReason{WaitKind::sleep, "sleep"}, hub.deadline_after(d));
+}
+}  // namespace
+}  // namespace detail
+
 void sleep(Duration d) {
-    detail::Hub& hub = detail::Hub::require("gev::sleep");
-    if (d.count() <= 0) {
-        hub.yield();
-        return;
-    }
-    hub.park(detail::WaitReason{detail::WaitKind::sleep, "sleep"}, hub.deadline_after(d));
+    if (d.count() <= 0) return detail::Hub::require("gev::sleep").yield();
+    detail::sleep_parked(d);
 }
 
 void idle() { detail::Hub::require("gev::idle").idle(); }
