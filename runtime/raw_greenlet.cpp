@@ -80,12 +80,12 @@ namespace {
     return got;
 }
 
-}  // namespace
-
 // Apart from the fast paths below, so that their frames stay small.
 [[gnu::noinline]] std::any switch_other(Fiber* target, std::any&& value) {
     return switch_slow(current_fiber(), target, std::move(value), nullptr);
 }
+
+}  // namespace
 
 std::any switch_into(Fiber* target) {
     Fiber* self = t_current;
