@@ -74,8 +74,8 @@ public:
     // "Greenlet-7" unless named.
     std::string display_name() const;
 
-    // Grouped by who touches what, hottest first: the first two cache lines hold all
-    // that a switch, a yield and a pass over the ready queue read or write.
+    // Grouped by who touches what, hottest first: the first 128 bytes hold all that
+    // a switch, a yield and a pass over the ready queue read or write.
 
     // --- scheduler core (owning thread only) ---
     FiberState state = FiberState::created;

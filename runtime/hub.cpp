@@ -123,22 +123,37 @@ bool start_popped(Fiber* f) noexcept {
 }
 }  // namespace
 
-Fiber* Hub::pop_ready() noexcept {
-    while (Fiber* f = ready_head_) {
-        ready_head_ = f->next_ready;
-        if (ready_head_ == nullptr) ready_tail_ = nullptr;
-        --ready_count_;
-        if (budget_ > 0) --budget_;
+namespace {
+// The ready queue's fields, so that pop_ready's body inlines where it is hot.
+struct ReadyQueue {
+    Fiber*& head;
+    Fiber*& tail;
+    std::size_t& count;
+    std::size_t& budget;
+    std::atomic<std::uint64_t>& switches;
+};
+
+[[gnu::always_inline]] inline Fiber* pop_runnable(ReadyQueue q) noexcept {
+    while (Fiber* f = q.head) {
+        q.head = f->next_ready;
+        if (q.head == nullptr) q.tail = nullptr;
+        --q.count;
+        if (q.budget > 0) --q.budget;
         f->queued = false;
         // A fiber that has run keeps its context until it dies (and a dead one is
         // never queued again), so only a fiber that never ran lacks one.
         if (f->ctx == nullptr && !start_popped(f)) [[unlikely]]
             continue;
         f->state = FiberState::running;
-        switches_.store((switches_.load(std::memory_order_relaxed) | 1) + 2, std::memory_order_relaxed);
+        q.switches.store((q.switches.load(std::memory_order_relaxed) | 1) + 2, std::memory_order_relaxed);
         return f;
     }
     return nullptr;
+}
+}  // namespace
+
+Fiber* Hub::pop_ready() noexcept {
+    return pop_runnable({ready_head_, ready_tail_, ready_count_, budget_, switches_});
 }
 
 void Hub::reschedule(Fiber* self) noexcept {
@@ -146,7 +161,7 @@ void Hub::reschedule(Fiber* self) noexcept {
     // next. With nothing ready the hub's loop does that turn anyway (and may block), so
     // a turn here would only add a system call.
     if (budget_ == 0 && ready_count_ > 0) between_passes();
-    Fiber* next = pop_ready();
+    Fiber* next = pop_runnable({ready_head_, ready_tail_, ready_count_, budget_, switches_});
     if (next == nullptr) next = root_;
     if (next == self) return;
     if (self->state == FiberState::dead) switch_final(self, next);
