@@ -7,6 +7,8 @@
 #include "runtime/multi.hpp"
 #include "runtime/threadpool_impl.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -284,7 +286,8 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
     // a stop condition): do not block before the loop has looked again.
     if (drain_inbox() || ready_count_ > 0) timeout_ns = 0;
     bool polled = false;
-    if (timeout_ns != 0 && spin_ns_ > 0) {
+    bool spun = std::exchange(spun_, false);   // mark_stuck() has spun this idle spell already
+    if (timeout_ns != 0 && spin_ns_ > 0 && !spun) {
         std::int64_t limit = timeout_ns < 0 ? spin_ns_ : std::min(spin_ns_, timeout_ns);
         // Work found while spinning: the spin has looked at the poller lately, so this
         // turn skips that system call.
@@ -296,6 +299,7 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         // Dekker with pushed(): either it sees us sleeping and wakes the poller, or we see its node.
         sleeping_.store(true, std::memory_order_seq_cst);
         if (inbox_.nonempty()) timeout_ns = 0;
+        else ++sleeps_;
     }
     if (!polled) poll(timeout_ns);
     if (slept) {
@@ -339,6 +343,7 @@ bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
                 if (ready_count_ > 0) return true;
             }
             if (clock_ns() >= end) return false;
+            sched_yield();
         }
     }
 }
