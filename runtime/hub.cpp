@@ -8,6 +8,8 @@
 #include "runtime/multi.hpp"
 #include "runtime/threadpool_impl.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -330,7 +332,8 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
     // a stop condition): do not block before the loop has looked again.
     if (drain_inbox() || ready_count_ > 0) timeout_ns = 0;
     bool polled = false;
-    if (timeout_ns != 0 && spin_ns_ > 0) {
+    bool spun = std::exchange(spun_, false);   // mark_stuck() has spun this idle spell already
+    if (timeout_ns != 0 && spin_ns_ > 0 && !spun) {
         std::int64_t limit = timeout_ns < 0 ? spin_ns_ : std::min(spin_ns_, timeout_ns);
         // Work found while spinning: the spin has looked at the poller lately, so this
         // turn skips that system call.
@@ -342,6 +345,7 @@ void Hub::turn(std::int64_t timeout_ns) noexcept {
         // Dekker with pushed(): either it sees us sleeping and wakes the poller, or we see its node.
         sleeping_.store(true, std::memory_order_seq_cst);
         if (inbox_.nonempty()) timeout_ns = 0;
+        else ++sleeps_;
     }
     if (!polled) poll(timeout_ns);
     if (slept) {
@@ -371,7 +375,10 @@ void Hub::poll(std::int64_t timeout_ns) noexcept {
 }
 
 // Watches the inbox (and, now and then, the poller) for up to limit_ns; true as soon as
-// there is something to do. Bounded, so a hub left idle stops using CPU.
+// there is something to do. Bounded, so a hub left idle stops using CPU. Every 128 looks
+// (a few µs) it yields the CPU: a thread that shares it, the hub it waits on maybe, then
+// runs now rather than when the kernel preempts the spinner; alone, that costs a fast
+// system call.
 bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
     std::int64_t end = clock_ns() + limit_ns;
     for (unsigned i = 1;; ++i) {
@@ -385,6 +392,7 @@ bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
                 if (ready_count_ > 0) return true;
             }
             if (clock_ns() >= end) return false;
+            sched_yield();
         }
     }
 }

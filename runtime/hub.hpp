@@ -127,6 +127,8 @@ public:
     std::size_t timers_armed() const noexcept { return timers_.size(); }
     std::uint64_t polls() const noexcept { return polls_; }
     std::uint64_t poll_ns() const noexcept { return poll_ns_; }
+    std::uint64_t sleeps() const noexcept { return sleeps_; }
+    std::uint64_t wakeups() const noexcept { return wakeups_.load(std::memory_order_relaxed); }
     std::size_t inbox_depth() const noexcept { return inbox_.depth(); }
     const ThreadPool* started_threadpool() const noexcept { return pool_.get(); }
     // The hub's worker threads, started on first use.
@@ -220,20 +222,26 @@ private:
     std::unique_ptr<ThreadPool> pool_;
     ErrorHandler on_error_;
 
-    Inbox inbox_;
-    unsigned index_ = 0;
+    // What other threads write or read on every hand-off (the inbox, and the words
+    // pushed() looks at) has a cache line of its own: the owner's hot fields (no_park_,
+    // switches_, ...) beside them cost each hand-off another line transfer.
+    alignas(64) Inbox inbox_;
+    std::atomic<bool> sleeping_{false};
+    std::atomic<bool> stuck_{false};        // counted in runtime->stuck (Hub::mark_stuck)
+    std::atomic<int> keepalive_{0};
+    std::atomic<std::uint64_t> wakeups_{0};   // pushed()'s system calls, for gev::stats
+    alignas(64) unsigned index_ = 0;
     std::int64_t spin_ns_ = 0;
+    bool spun_ = false;                     // the idle loop spun before counting itself stuck
     bool serving_ = false;
     bool serve_mode_ = false;
     bool (*until_)(void*) = nullptr;
     void* until_arg_ = nullptr;
-    std::atomic<bool> sleeping_{false};
-    std::atomic<int> keepalive_{0};
-    std::atomic<bool> stuck_{false};        // counted in runtime->stuck (guarded by runtime->stuck_mu)
     const char* no_park_ = nullptr;         // see NoPark
     std::atomic<std::uint64_t> switches_{0};   // see watch_word(); stored by the owning thread only
     std::uint64_t polls_ = 0;                  // gev::stats reads these on the owning thread
     std::uint64_t poll_ns_ = 0;
+    std::uint64_t sleeps_ = 0;
 };
 
 // The wording of describe_fibers, for fiber dumps (debug.cpp): "parked", "recv fd 7".

@@ -99,8 +99,10 @@ void Hub::pushed() noexcept {
     // producers that find it asleep, only the first makes the system call.
     bool was_stuck = unstick();
     if (was_stuck ||
-        (sleeping_.load(std::memory_order_seq_cst) && sleeping_.exchange(false, std::memory_order_acq_rel)))
+        (sleeping_.load(std::memory_order_seq_cst) && sleeping_.exchange(false, std::memory_order_acq_rel))) {
+        wakeups_.fetch_add(1, std::memory_order_relaxed);
         poller_->wake();
+    }
 }
 
 void Hub::let_go() noexcept {

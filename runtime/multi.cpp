@@ -132,29 +132,36 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
 }
 
 // The hub is quiet (nothing ready, no timer, IO, hold or post). Counts it stuck; true
-// when that makes every hub stuck. A post made meanwhile is seen here or un-counts us
-// (a push swaps the inbox's tail before pushed() reads stuck_; we store stuck_ before
-// we read the tail), and a post that un-counts us also wakes us to count again: a hub is
-// counted while it runs only until its poster's post() returns, and that poster runs
-// uncounted, so all counted at once means nothing anywhere can move.
+// when that makes every hub stuck. It spins first (RunOptions::spin): while a hub is
+// counted, a post to it costs its poster an un-count and a system call to wake it, so a
+// hub counts itself only as it goes to sleep. A post made meanwhile is seen here or
+// un-counts us (a push swaps the inbox's tail before pushed() reads stuck_; we store
+// stuck_ before we read the tail), and a post that un-counts us also wakes us to count
+// again: a hub is counted while it runs only until its poster's post() returns, and that
+// poster runs uncounted, so all counted at once means nothing anywhere can move. Lock-
+// free: whoever swaps stuck_ from true to false takes the hub's one off the count, so a
+// hub adds at most one, and the count never holds a hub twice.
 bool Hub::mark_stuck() noexcept {
     if (stuck_.load(std::memory_order_relaxed)) return false;
-    std::lock_guard lock(runtime->stuck_mu);
+    if (spin_ns_ > 0) {
+        if (spin_for_work(spin_ns_)) return false;
+        spun_ = true;   // turn() sleeps at once
+    }
     stuck_.store(true, std::memory_order_seq_cst);
+    std::size_t counted = runtime->stuck.fetch_add(1, std::memory_order_seq_cst) + 1;
     if (inbox_.nonempty()) {
-        stuck_.store(false, std::memory_order_relaxed);
+        unstick();
         return false;
     }
-    return ++runtime->stuck == runtime->hubs.size();
+    if (counted != runtime->hubs.size()) return false;
+    spun_ = false;   // no turn follows: the next idle spell spins afresh
+    return true;
 }
 
 // Any thread: the hub has (or may have) work again. True if it was counted stuck.
 bool Hub::unstick() noexcept {
-    if (!stuck_.load(std::memory_order_seq_cst)) return false;
-    std::lock_guard lock(runtime->stuck_mu);
-    if (!stuck_.load(std::memory_order_relaxed)) return false;
-    stuck_.store(false, std::memory_order_relaxed);
-    --runtime->stuck;
+    if (!stuck_.load(std::memory_order_seq_cst) || !stuck_.exchange(false, std::memory_order_seq_cst)) return false;
+    runtime->stuck.fetch_sub(1, std::memory_order_seq_cst);
     return true;
 }
 

@@ -21,8 +21,7 @@ struct Runtime {
     bool release_hubs = false;          // every loop has ended: hubs may be destroyed
     // Hubs that found nothing able to wake their fibers (Hub::mark_stuck). When all
     // are stuck at once nothing anywhere can move: main gets LoopExit.
-    std::mutex stuck_mu;
-    std::size_t stuck = 0;
+    std::atomic<std::size_t> stuck{0};
 };
 
 }  // namespace gev::detail

@@ -4,7 +4,8 @@
 // and retries ("try, park on EAGAIN, retry"). The event data carries the fd's
 // generation (poller_fds.hpp), so events of a file whose number was closed and reused
 // are dropped, and a registration made before such a close is made again. An eventfd
-// wakes a blocked poll from other threads. Owned by the hub's thread, but for wake().
+// (edge-triggered, never read) wakes a blocked poll from other threads. Owned by the
+// hub's thread, but for wake().
 #include "runtime/poller.hpp"
 
 #include "runtime/hub.hpp"
@@ -50,11 +51,7 @@ private:
         int n = wait(events, 256, timeout_ns);
         for (int i = 0; i < n; ++i) {
             std::uint64_t data = events[i].data.u64;
-            if (data == kWakeTag) {
-                std::uint64_t v;
-                [[maybe_unused]] ssize_t r = ::read(efd_, &v, sizeof v);
-                continue;
-            }
+            if (data == kWakeTag) continue;   // edge-triggered: nothing to read back
             std::uint32_t ev = events[i].events;
             side_ready(static_cast<int>(data & 0xffffffffu), static_cast<std::uint32_t>(data >> 32),
                        (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0,
@@ -111,8 +108,11 @@ std::unique_ptr<Poller> make_epoll_poller(Hub& hub, std::error_code& ec) {
         ::close(ep);
         return nullptr;
     }
+    // Edge-triggered: every write() by wake() is an edge of its own (eventfd wakes its
+    // waiters on each write, readable or not), so the counter is never read back and a
+    // wake-up costs the sleeping hub no read(2). It would need 2^64 wakes to fill up.
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = EPOLLIN | EPOLLET;
     ev.data.u64 = kWakeTag;
     if (::epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) != 0) {
         ec.assign(errno, std::generic_category());

@@ -47,6 +47,8 @@ HubStats measure(Hub& hub) {
     s.switches = hub.watch_word() >> 1;
     s.polls = hub.polls();
     s.poll_ns = hub.poll_ns();
+    s.sleeps = hub.sleeps();
+    s.wakeups = hub.wakeups();
     s.inbox = hub.inbox_depth();
     s.timers = hub.timers_armed();
     const StackPool& pool = stack_pool();
@@ -105,6 +107,8 @@ std::string stats_json(const std::vector<HubStats>& snapshot) {
         detail::field(out, "switches", s.switches);
         detail::field(out, "polls", s.polls);
         detail::field(out, "poll_ns", s.poll_ns);
+        detail::field(out, "sleeps", s.sleeps);
+        detail::field(out, "wakeups", s.wakeups);
         detail::field(out, "inbox", s.inbox);
         detail::field(out, "timers", s.timers);
         detail::field(out, "stacks_in_use", s.stacks_in_use);

@@ -37,6 +37,10 @@ struct HubStats {
     std::uint64_t polls = 0;               // calls into the poller (blocking or not)
     std::uint64_t poll_ns = 0;             // time spent inside those calls: idle waiting
                                            // plus the poller's own system-call work
+    std::uint64_t sleeps = 0;              // of those polls, the ones that blocked (the hub went
+                                           // to sleep once its idle spin had run out)
+    std::uint64_t wakeups = 0;             // system calls other threads made to wake it from
+                                           // such a sleep (a hub that spins is woken without one)
     std::uint64_t inbox = 0;               // posts from other threads not yet run
     std::uint64_t timers = 0;              // timers armed (sleeps, timeouts, spawn_later)
     // --- fiber stacks (the hub thread's pool) ---

@@ -145,7 +145,7 @@ TEST_CASE("stats_json names every field with one object per hub", "[debug][stats
         CHECK(json.rfind("{\"hubs\":[{\"hub\":0,\"poller\":\"", 0) == 0);
         for (const char* f : {"answered", "fibers", "not_started", "ready", "running", "suspended", "parked",
                               "parked_io", "parked_sleep", "parked_sync", "parked_join", "parked_other", "switches",
-                              "polls", "poll_ns", "inbox", "timers", "stacks_in_use", "stack_bytes_in_use",
+                              "polls", "poll_ns", "sleeps", "wakeups", "inbox", "timers", "stacks_in_use", "stack_bytes_in_use",
                               "stacks_cached", "stacks_cached_warm", "stack_mapped_bytes", "stack_released_bytes",
                               "threadpool_queue", "threadpool_threads"})
             CHECK(has(json, std::string("\"") + f + "\":"));
