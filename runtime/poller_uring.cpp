@@ -91,6 +91,7 @@ public:
 
     void poll(std::int64_t timeout_ns) noexcept override {
         if (forgets_sent()) take_forgets();
+        accepts_.stop_idle();
         if (accepts_.due()) [[unlikely]] {
             accepts_.serve_due();   // accepts served from a listener's queue
             timeout_ns = 0;
@@ -128,8 +129,9 @@ private:
 
     int arm(IoOp& op, FdState*, bool readiness) noexcept override {
         if (!readiness && accepts_.wants(op)) [[unlikely]] {
-            accepts_.arm(op);
-            return 0;
+            if (accepts_.arm(op)) return 0;
+        } else if (readiness && accepts_.readiness(op)) [[unlikely]] {
+            return 0;   // connections are queued: answered POLLIN at the next turn
         }
         io_uring_sqe* e = sqe();
         prep(e, op, readiness);
@@ -221,7 +223,7 @@ private:
     }
 
     void cancel(IoOp& op) noexcept override {
-        if (op.kind == IoKind::accept && accepts_.cancel(op)) return;
+        if ((op.kind == IoKind::accept || op.kind == IoKind::poll) && accepts_.cancel(op)) return;
         io_uring_sqe* e = sqe();
         io_uring_prep_cancel(e, &op, 0);
         io_uring_sqe_set_data(e, &g_cancel_tag);

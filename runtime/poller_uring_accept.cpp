@@ -7,6 +7,7 @@
 
 #include "runtime/clock.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,25 +44,52 @@ UringAccepts::Listener* UringAccepts::find(int fd) noexcept {
     return nullptr;
 }
 
-void UringAccepts::arm(IoOp& op) noexcept {
+bool UringAccepts::arm(IoOp& op) noexcept {
     Listener* l = find(op.fd);
     if (l == nullptr) {
+        if (!op.multishot) return false;
         listeners_.push_back(std::make_unique<Listener>());
         l = listeners_.back().get();
         l->fd = op.fd;
     }
+    if ((l->plain || !op.multishot) && l->queue.empty()) return false;
     // Started before the waiter is set: a full submission queue reaps while it makes
     // room, and what that reaps must queue, not complete an op whose fiber still runs.
     if (l->queue.empty() && !l->live) start(*l);
     l->waiter = &op;
     if (!l->queue.empty()) due_.push_back(l);
+    return true;
+}
+
+bool UringAccepts::readiness(IoOp& op) noexcept {
+    Listener* l = find(op.fd);
+    if (l == nullptr) return false;
+    if (!l->plain) {
+        l->plain = true;
+        if (l->live) {
+            if (!l->stopping) stop(*l);
+            std::int64_t give_up = clock_ns() + 1'000'000'000;
+            while (l->live && clock_ns() < give_up && ring_.turn()) {
+            }
+        }
+        if (l->waiter != nullptr && l->queue.empty() && !l->live) to_kernel(*l);
+    }
+    if (op.kind != IoKind::poll || !(op.flags & POLLIN) || l->queue.empty()) return false;
+    polls_due_.push_back(&op);
+    return true;
 }
 
 bool UringAccepts::cancel(IoOp& op) noexcept {
+    if (op.kind == IoKind::poll) {
+        if (std::erase(polls_due_, &op) == 0) return false;
+        ring_.finish(op, -ECANCELED);
+        return true;
+    }
     Listener* l = find(op.fd);
     if (l == nullptr || l->waiter != &op) return false;
     l->waiter = nullptr;
     std::erase(due_, l);
+    idle_check_ = true;
     ring_.finish(op, -ECANCELED);
     return true;
 }
@@ -70,6 +98,15 @@ void UringAccepts::serve_due() noexcept {
     std::vector<Listener*> due;
     due.swap(due_);
     for (Listener* l : due) serve(*l);
+    std::vector<IoOp*> polls;
+    polls.swap(polls_due_);
+    for (IoOp* op : polls) ring_.finish(*op, POLLIN);
+}
+
+void UringAccepts::stop_unwaited() noexcept {
+    idle_check_ = false;
+    for (auto& l : listeners_)
+        if (l->live && !l->stopping && l->waiter == nullptr) stop(*l);
 }
 
 void UringAccepts::completion(void* data, int res, bool more) noexcept {
@@ -92,14 +129,27 @@ void UringAccepts::completion(void* data, int res, bool more) noexcept {
 void UringAccepts::serve(Listener& l) noexcept {
     if (l.waiter == nullptr) return;
     if (l.queue.empty()) {
-        if (!l.live) start(l);   // it ended (full queue, an error, a CQ overflow): go on
+        if (l.live) return;
+    if (l.plain || !l.waiter->multishot) to_kernel(l);   // one accept per call
+    else start(l);               // it ended (full queue, an error, a CQ overflow): go on
         return;
     }
     int res = l.queue.front();
     l.queue.pop_front();
     IoOp& op = *std::exchange(l.waiter, nullptr);
     std::erase(due_, &l);
+    idle_check_ = true;
     deliver(op, res);
+}
+
+// The waiter becomes an ordinary submitted accept: its completion and cancellation are
+// the poller's own from here on.
+void UringAccepts::to_kernel(Listener& l) noexcept {
+    IoOp& op = *std::exchange(l.waiter, nullptr);
+    std::erase(due_, &l);
+    io_uring_sqe* e = ring_.take_sqe();
+    io_uring_prep_accept(e, op.fd, op.addr, op.addrlen, op.flags);
+    io_uring_sqe_set_data(e, &op);
 }
 
 void UringAccepts::deliver(IoOp& op, int res) noexcept {

@@ -1,9 +1,9 @@
-// tests/net/accept_test.cpp — Socket::accept when connections and accepts do not meet:
-// connections that arrive while no fiber accepts (io_uring queues them on the listener
-// from its multishot accept; epoll leaves them in the kernel's backlog), a listener
-// closed with connections queued, and accepting fibers killed or timed out while
-// connections arrive. Every connection must reach exactly one accept, and no fd may
-// leak. Loopback only.
+// tests/net/accept_test.cpp — StreamServer's accept (accept_queued) when connections
+// and accepts do not meet: on io_uring a multishot accept queues the connections that
+// arrive while the accepting fiber is busy (epoll leaves them in the kernel's backlog).
+// Every connection must reach exactly one accept, a listener closed with connections
+// queued must close them, a kill or Timeout of the acceptor must lose none, and a
+// readiness wait or a plain accept on the listener must still see them. Loopback only.
 #include "net_support.hpp"
 
 #include <sys/socket.h>
@@ -42,25 +42,23 @@ std::string id_of(int i) {
 
 }  // namespace
 
-TEST_CASE("accepts that arrive while nobody accepts are queued and none is lost", "[net][accept]") {
+TEST_CASE("connections that arrive while the acceptor is busy are queued and none is lost", "[net][accept]") {
     run([] {
         Socket l = listener("127.0.0.1", 512);
         l.set_timeout(2s);   // a lost connection fails the test instead of hanging it
-        Socket first = connect_now(l.local_address());
-        auto [conn0, peer0] = l.accept();   // io_uring: the multishot is armed from here on
-        constexpr int n = 150;              // past the listener's queue bound (64)
+        constexpr int n = 150;   // past the listener's queue bound (64)
+        std::vector<Socket> got;
+        auto acceptor = gev::spawn([&] {
+            while (got.size() < std::size_t(n)) got.push_back(accept_queued(l).first);
+        });
+        gev::sleep(1ms);   // parked in accept: the multishot is armed
         std::vector<Socket> clients;
-        for (int i = 0; i < n; ++i) {
-            clients.push_back(connect_now(l.local_address()));
-            if (i % 10 == 0) gev::sleep(1ms);   // the poller runs while nobody accepts
-        }
-        gev::sleep(20ms);
+        for (int i = 0; i < n; ++i) clients.push_back(connect_now(l.local_address()));   // one burst
+        acceptor.get(5s);
         for (int i = 0; i < n; ++i) clients[i].set_timeout(2s), clients[i].sendall(id_of(i));
         std::set<std::string> seen;
-        for (int i = 0; i < n; ++i) {
-            auto [conn, peer] = l.accept();
-            REQUIRE(peer.port() != 0);
-            REQUIRE(peer.to_string().rfind("127.0.0.1:", 0) == 0);
+        for (Socket& conn : got) {
+            REQUIRE(conn.peer_address().to_string().rfind("127.0.0.1:", 0) == 0);
             seen.insert(read_id(conn));
         }
         REQUIRE(seen.size() == std::size_t(n));
@@ -69,29 +67,61 @@ TEST_CASE("accepts that arrive while nobody accepts are queued and none is lost"
     });
 }
 
+TEST_CASE("accept_queued reports the peer's address", "[net][accept]") {
+    run([] {
+        Socket l = listener();
+        auto acceptor = gev::spawn([&] { return accept_queued(l); });
+        gev::sleep(1ms);
+        Socket c = connect_now(l.local_address());
+        auto [conn, peer] = acceptor.take(2s);
+        REQUIRE(peer == c.local_address());
+    });
+}
+
 TEST_CASE("closing a listener closes the connections it had queued", "[net][accept]") {
     run([] {
         int before = count_fds();
         std::vector<Socket> clients;
+        Socket first;
         {
             Socket l = listener();
-            Socket first = connect_now(l.local_address());
-            auto [conn0, peer0] = l.accept();
+            auto acceptor = gev::spawn([&] { first = accept_queued(l).first; });
+            gev::sleep(1ms);
             for (int i = 0; i < 3; ++i) clients.push_back(connect_now(l.local_address()));
-            gev::sleep(20ms);   // io_uring: the three are accepted and queued by now
+            acceptor.get(2s);
+            gev::sleep(20ms);   // io_uring: the other two are accepted and queued by now
         }
-        REQUIRE(count_fds() == before + 3);   // only the clients' own fds are left
-        for (Socket& c : clients) {
-            c.set_timeout(2s);
+        REQUIRE(count_fds() == before + 4);   // the clients' and the one accepted; no queued one
+        for (int i = 1; i < 3; ++i) {
+            clients[i].set_timeout(2s);
             std::array<char, 8> buf;
             int outcome = -1;
             try {
-                outcome = static_cast<int>(c.recv(buf));   // 0: closed by the server side
+                outcome = static_cast<int>(clients[i].recv(buf));   // 0: closed by the server side
             } catch (const SocketError& e) {
                 outcome = e.code().value() == ECONNRESET ? 0 : e.code().value();   // or reset from the backlog
             }
             REQUIRE(outcome == 0);
         }
+    });
+}
+
+TEST_CASE("a readiness wait and a plain accept on a listener see the connections queued on it", "[net][accept]") {
+    run([] {
+        Socket l = listener();
+        l.set_timeout(2s);
+        auto acceptor = gev::spawn([&] { return accept_queued(l).first; });
+        gev::sleep(1ms);
+        std::vector<Socket> clients;
+        for (int i = 0; i < 3; ++i) clients.push_back(connect_now(l.local_address()));
+        Socket first = acceptor.take(2s);
+        gev::sleep(20ms);   // io_uring: the other two are queued on the listener
+        gev::net::wait_read(l.fileno(), 2s);   // readable: a connection waits
+        auto [second, p2] = l.accept();
+        auto [third, p3] = l.accept();
+        std::set<std::uint16_t> ports{first.peer_address().port(), p2.port(), p3.port()};
+        REQUIRE(ports.size() == 3);
+        for (Socket& c : clients) REQUIRE(ports.count(c.local_address().port()) == 1);
     });
 }
 
@@ -101,12 +131,12 @@ TEST_CASE("a killed accepting fiber loses no connection: the next accept gets it
         l.set_timeout(2s);
         std::vector<Socket> got;
         auto acceptor = gev::spawn([&] {
-            for (;;) got.push_back(l.accept().first);   // a kill ends it at a park
+            for (;;) got.push_back(accept_queued(l).first);   // a kill ends it at a park
         });
         gev::sleep(1ms);   // parked in accept
         Socket c = connect_now(l.local_address());
         acceptor.kill();   // before or after the connection reached it: either way it is kept
-        if (got.empty()) got.push_back(l.accept().first);
+        if (got.empty()) got.push_back(accept_queued(l).first);
         REQUIRE(got.size() == 1);
         c.set_timeout(2s);
         c.sendall("ping");
@@ -124,7 +154,7 @@ TEST_CASE("a Timeout during accept loses no connection", "[net][accept]") {
             for (int round = 0; round < 5000 && got.size() < std::size_t(n); ++round) {
                 gev::Timeout limit{1ms};
                 try {
-                    got.push_back(l.accept().first);
+                    got.push_back(accept_queued(l).first);
                 } catch (const gev::Timeout& t) {
                     if (!t.is(limit)) throw;
                     ++timeouts;
