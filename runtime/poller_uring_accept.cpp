@@ -130,8 +130,8 @@ void UringAccepts::serve(Listener& l) noexcept {
     if (l.waiter == nullptr) return;
     if (l.queue.empty()) {
         if (l.live) return;
-    if (l.plain || !l.waiter->multishot) to_kernel(l);   // one accept per call
-    else start(l);               // it ended (full queue, an error, a CQ overflow): go on
+        if (l.plain || !l.waiter->multishot) to_kernel(l);   // one accept per call
+        else start(l);   // it ended (full queue, an error, a CQ overflow): go on
         return;
     }
     int res = l.queue.front();
