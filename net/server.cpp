@@ -142,7 +142,11 @@ void accept_loop(const std::shared_ptr<State>& st) {
             continue;
         }
         try {
-            auto [conn, peer] = st->listener.accept();
+            // Without a connection limit or a pool this loop takes every connection, so
+            // io_uring may queue them for it (a multishot accept); with one, those it does
+            // not take stay in the kernel's backlog, for other processes too.
+            bool takes_all = !st->options.max_connections && st->options.pool == nullptr;
+            auto [conn, peer] = takes_all ? accept_queued(st->listener) : st->listener.accept();
             backoff = 10ms;
             if (st->options.nodelay && (st->at.family() == AF_INET || st->at.family() == AF_INET6)) {
                 try {

@@ -96,7 +96,11 @@ void Socket::listen(int backlog) {
     if (::listen(fd_, backlog) != 0) throw SocketError(errno, what("listen"));
 }
 
-std::pair<Socket, Address> Socket::accept() {
+std::pair<Socket, Address> Socket::accept() { return accept(false); }
+
+std::pair<Socket, Address> accept_queued(Socket& listener) { return listener.accept(true); }
+
+std::pair<Socket, Address> Socket::accept(bool queued) {
     Address peer;
     *peer.size_ptr() = Address::capacity();
     IoOp op;
@@ -105,6 +109,7 @@ std::pair<Socket, Address> Socket::accept() {
     op.addr = peer.data();
     op.addrlen = peer.size_ptr();
     op.flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    op.multishot = queued;
     int fd = perform(op, timeout_, "accept");
     return {Socket(fd, true), peer};
 }

@@ -96,6 +96,12 @@ public:
     Address peer_address() const;
 
 private:
+    // StreamServer's accept (net/server.cpp), found by argument-dependent lookup: like
+    // accept(), but on io_uring it may take connections that a multishot accept queued
+    // on the listener while no fiber waited (runtime/poller_uring_accept.hpp). Only for
+    // an accept loop that takes every connection: a queued one is served by no one else.
+    friend std::pair<Socket, Address> accept_queued(Socket& listener);
+    std::pair<Socket, Address> accept(bool queued);
     explicit Socket(int fd, bool) noexcept : fd_(fd) {}
     void set_option(int level, int name, const void* v, socklen_t len);
     void get_option(int level, int name, void* v, socklen_t len) const;

@@ -8,7 +8,8 @@ server CPU time per round trip. perf/suite.py imports servers() and one().
 Run: perf/echo_bench.py [--build build] [--rounds 3] [--seconds 2] [--configs 100x64,...]
      ECHO_BENCH_URING_MODES=try,poll adds gev's io_uring modes, ECHO_BENCH_HANDOFF=1 the 2-hub
      server in handoff mode (one acceptor) beside the default (a listener per hub); GO_PEER / GEVENT_PYTHON
-     name the peers (perf/run sets them)."""
+     name the peers (perf/run sets them). A/B runs: ECHO_BENCH_OLD=path/to/old/echo_server adds it as
+     gev_epoll_old and gev_uring_old, interleaved with the others; --servers a,b,... runs only those."""
 import argparse
 import os
 import re
@@ -65,6 +66,11 @@ def servers(build, go_peer=None, gevent_python=None):
     out["gev_uring"] = Server(gev_argv, {"GEV_POLLER": "io_uring"})
     for mode in filter(None, os.environ.get("ECHO_BENCH_URING_MODES", "").split(",")):
         out["gev_uring_" + mode] = Server(gev_argv, {"GEV_POLLER": "io_uring", "GEV_URING_MODE": mode})
+    old = os.environ.get("ECHO_BENCH_OLD")
+    if old:
+        old_argv = lambda p: [old, "--port", str(p), "--quiet"]   # noqa: E731
+        out["gev_epoll_old"] = Server(old_argv, {"GEV_POLLER": "epoll"})
+        out["gev_uring_old"] = Server(old_argv, {"GEV_POLLER": "io_uring"})
     out["gev_uring_2hubs"] = Server(lambda p: gev_argv(p) + ["--threads", "2"], {"GEV_POLLER": "io_uring"},
                                     cpus="0,1", only={100, 1000})
     if os.environ.get("ECHO_BENCH_HANDOFF"):   # the other StreamServer mode: one acceptor hands out
@@ -122,8 +128,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--configs", default="100x64,100x4096,1000x64,1x64,100x64+hog")
+    ap.add_argument("--servers", default="", help="comma-separated names (default: all)")
     a = ap.parse_args()
     srvs = servers(a.build, os.environ.get("GO_PEER"), os.environ.get("GEVENT_PYTHON"))
+    if a.servers:
+        srvs = {n: s for n, s in srvs.items() if n in a.servers.split(",")}
     for cfg in a.configs.split(","):
         conns, size, hog = parse_cfg(cfg)
         samples = {n: [] for n, s in srvs.items() if s.takes(conns)}

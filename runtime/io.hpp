@@ -45,6 +45,8 @@ struct IoOp {
     IoKind kind = IoKind::poll;
     FdUse use = FdUse::socket;
     bool connect_started = false;   // connect: the first connect() call has been made
+    bool multishot = false;         // accept: the caller takes connections a multishot
+                                    // accept queued while it did not wait (StreamServer)
     int fd = -1;
     int flags = 0;                  // MSG_* for recv/send, SOCK_* for accept4, POLLIN/POLLOUT for poll
     unsigned mode = 0;              // openat

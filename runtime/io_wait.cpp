@@ -195,6 +195,7 @@ bool Poller::drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcep
             any = true;
         }
     }
+    release(fd);
     return any;
 }
 

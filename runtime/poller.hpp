@@ -99,6 +99,9 @@ protected:
     virtual void cancel(IoOp&) noexcept {}
     // Removes fd's registration (the number is still this hub's to use).
     virtual void unwatch(int) noexcept {}
+    // The fd's number is dropped here (forgotten, or closed behind this hub's back): lets
+    // go of what the backend keeps for it beyond its waiters' ops, without parking.
+    virtual void release(int) noexcept {}
     // Returns once the kernel has completed the cancelled ops, without parking.
     virtual void drain(int, IoOp* const (&)[2]) noexcept {}
 

@@ -16,6 +16,7 @@
 #include "runtime/errors.hpp"
 #include "runtime/hub.hpp"
 #include "runtime/poller_fds.hpp"
+#include "runtime/poller_uring_accept.hpp"
 
 #include <liburing.h>
 #include <fcntl.h>
@@ -37,9 +38,10 @@ namespace {
 
 enum class Mode { submit, try_first, poll };
 
-// user_data of SQEs that are not an IoOp.
-char g_wake_tag;
-char g_cancel_tag;
+// user_data of SQEs that are not an IoOp; aligned, since a set low bit means a listener
+// (poller_uring_accept.hpp).
+alignas(8) char g_wake_tag;
+alignas(8) char g_cancel_tag;
 
 // "submit" is the default: on the echo benchmark it cost 0.66x the server CPU per
 // round trip of "try" and "poll" (perf/echo_bench.py, README "Performance").
@@ -50,10 +52,13 @@ Mode mode_from_env() {
     return Mode::submit;
 }
 
-class UringPoller final : public Poller {
+class UringPoller final : public Poller, private UringRing {
 public:
     UringPoller(Hub& hub, const io_uring& ring, int efd)
-        : Poller(hub, style(mode_from_env())), ring_(ring), efd_(efd) {
+        : Poller(hub, style(mode_from_env())),
+          ring_(ring),
+          efd_(efd),
+          accepts_(*this, mode_from_env() == Mode::submit && UringAccepts::probe(ring_)) {
         probe_file_ops();
         // The hub's thread is the ring's only user: a registered ring fd spares the kernel
         // an fd lookup on every io_uring_enter. Without it (before 5.18) the fd is used.
@@ -61,6 +66,9 @@ public:
     }
     ~UringPoller() override {
         retire();
+        // In a forked child the ring is the parent's (hub.cpp drops the old poller there):
+        // only the child's copies of the queued fds are closed, nothing is submitted.
+        accepts_.shutdown(::getpid() == pid_);
         io_uring_queue_exit(&ring_);
         ::close(efd_);
     }
@@ -83,6 +91,11 @@ public:
 
     void poll(std::int64_t timeout_ns) noexcept override {
         if (forgets_sent()) take_forgets();
+        accepts_.stop_idle();
+        if (accepts_.due()) [[unlikely]] {
+            accepts_.serve_due();   // accepts served from a listener's queue
+            timeout_ns = 0;
+        }
         if (timeout_ns == 0) {
             if (outstanding() == 0 && io_uring_sq_ready(&ring_) == 0) return;
             io_uring_submit_and_get_events(&ring_);
@@ -115,10 +128,29 @@ private:
     }
 
     int arm(IoOp& op, FdState*, bool readiness) noexcept override {
+        if (!readiness && accepts_.wants(op)) [[unlikely]] {
+            if (accepts_.arm(op)) return 0;
+        } else if (readiness && accepts_.readiness(op)) [[unlikely]] {
+            return 0;   // connections are queued: answered POLLIN at the next turn
+        }
         io_uring_sqe* e = sqe();
         prep(e, op, readiness);
         io_uring_sqe_set_data(e, &op);
         return 0;
+    }
+
+    void release(int fd) noexcept override { accepts_.release(fd); }
+
+    // UringRing, for the listeners.
+    io_uring_sqe* take_sqe() noexcept override { return sqe(); }
+    void finish(IoOp& op, int res) noexcept override { completed(op, res); }
+    bool turn() noexcept override {
+        if (reaping_) return false;
+        io_uring_cqe* cqe = nullptr;
+        __kernel_timespec ts{0, 10'000'000};
+        io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+        reap();
+        return true;
     }
 
     void drain(int fd, IoOp* const (&held)[2]) noexcept override {
@@ -191,6 +223,7 @@ private:
     }
 
     void cancel(IoOp& op) noexcept override {
+        if ((op.kind == IoKind::accept || op.kind == IoKind::poll) && accepts_.cancel(op)) return;
         io_uring_sqe* e = sqe();
         io_uring_prep_cancel(e, &op, 0);
         io_uring_sqe_set_data(e, &g_cancel_tag);
@@ -211,6 +244,10 @@ private:
                 if (!(cqe->flags & IORING_CQE_F_MORE)) wake_armed_ = false;   // re-armed before the next block
                 continue;
             }
+            if (UringAccepts::is_listener(data)) [[unlikely]] {
+                accepts_.completion(data, cqe->res, (cqe->flags & IORING_CQE_F_MORE) != 0);
+                continue;
+            }
             completed(*static_cast<IoOp*>(data), cqe->res);
         }
         io_uring_cq_advance(&ring_, seen);
@@ -222,6 +259,8 @@ private:
     bool wake_armed_ = false;
     bool reaping_ = false;
     bool file_ops_[5] = {};   // by IoKind from pread on
+    UringAccepts accepts_;
+    const pid_t pid_ = ::getpid();
 };
 
 // $GEV_URING_ENTRIES: submission queue entries (1..32768; the kernel rounds up to a
