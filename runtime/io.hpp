@@ -37,11 +37,15 @@ enum class FdUse : std::uint8_t {
               // (poller_fds.hpp) and keeps it registered
     shared,   // a monkey-patched fd: kept registered here, but held by no hub, since
               // several hubs may wait on it; `tag` names the file the caller knows
-    raw,      // wait_read, select, a pidfd: nothing is kept once the wait ends
+    raw,      // a pidfd, monkey's poll on an unmanaged fd: nothing is kept once the wait ends
+    watch,    // select, poll, wait_read on any fd: kept registered between waits like a
+              // shared one, but with nothing to tell of a close, the backend checks the
+              // registration (epoll: a MOD) before a wait relies on it, unless a socket
+              // operation of this hub holds the fd
 };
 
 struct IoOp {
-    // Ordered small fields first (112 bytes, no holes): every operation zeroes one.
+    // Ordered small fields first (120 bytes, no holes): every operation zeroes one.
     IoKind kind = IoKind::poll;
     FdUse use = FdUse::socket;
     bool connect_started = false;   // connect: the first connect() call has been made
@@ -64,6 +68,12 @@ struct IoOp {
     bool closed = false;            // the fd was forgotten while op waited
     Fiber* fiber = nullptr;
     std::uint64_t epoch = 0;
+    IoOp* next_watch = nullptr;     // a watch's link in FdState::watches
+
+    // A poll that is not a socket's own (select, wait_read, monkey's waits) only
+    // watches: it takes nothing from the fd, so any number wait at once, beside the
+    // socket's claimed sides. Inline: every wait asks.
+    bool watches() const noexcept { return kind == IoKind::poll && use != FdUse::socket; }
 
     // 0: read side, 1: write side. Inline: every wait asks.
     int dir() const noexcept {
@@ -88,10 +98,12 @@ short io_events(const IoOp& op) noexcept;
 
 struct FdState {
     IoOp* waiter[2] = {nullptr, nullptr};  // the op parked on each side
+    IoOp* watches = nullptr;               // the watching polls parked here (IoOp::watches), linked
     std::uint32_t gen = 0;                 // the number's generation when last looked at (poller_fds.hpp)
     bool owned = false;                    // this hub holds the fd (a socket op waited on it)
     bool registered = false;               // epoll: in the interest list
-    bool transient = true;                 // only raw waits so far
+    bool transient = true;                 // only raw and watch waits so far
+    bool kept = false;                     // epoll: left in the interest list by a watch, unchecked
     std::uint64_t tag = 0;                 // the tag of the shared waits' file (IoOp::tag)
 };
 
@@ -126,6 +138,28 @@ private:
 inline void claim_side(FdState& s, IoOp& op, int d) {
     if (s.waiter[d] != nullptr && s.waiter[d] != &op) [[unlikely]] side_taken(op, d);
     s.waiter[d] = &op;
+}
+// Claims op's side `d`, or for a watch joins the fd's watches.
+inline void claim_wait(FdState& s, IoOp& op, int d) {
+    if (op.watches()) [[unlikely]] {
+        op.next_watch = s.watches;
+        s.watches = &op;
+        return;
+    }
+    claim_side(s, op, d);
+}
+// Ends op's claim or watch (one the fd's forget let go of is no longer listed).
+inline void release_wait(FdState& s, IoOp& op, int d) noexcept {
+    if (!op.watches()) [[likely]] {
+        if (s.waiter[d] == &op) s.waiter[d] = nullptr;
+        return;
+    }
+    for (IoOp** p = &s.watches; *p != nullptr; p = &(*p)->next_watch)
+        if (*p == &op) {
+            *p = op.next_watch;
+            break;
+        }
+    op.next_watch = nullptr;
 }
 // Whether another op than `op` waits on op's side `d`.
 inline bool side_busy(const FdState& s, const IoOp& op, int d) noexcept {
