@@ -256,3 +256,35 @@ TEST_CASE("epoll_wait on a patched hub keeps its epoll fd registered between cal
         ::close(ep);
     });
 }
+
+TEST_CASE("a blocking read whose fd is closed behind the hooks' back and reused while it waits ends with EBADF",
+          "[monkey][wait]") {
+    run_patched([] {
+        int old_pair[2], fresh[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, old_pair) == 0);
+        int number = old_pair[0];
+        REQUIRE(read_after_park(number, old_pair[1], "m") == "m");   // managed, registered
+        std::string got;
+        int err = 0;
+        auto reader = gev::spawn([&] {
+            char buf[16];
+            ssize_t n = ::read(number, buf, sizeof buf);
+            err = n < 0 ? errno : 0;
+            got = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+        });
+        gev::sleep(1ms);                 // the reader parks on the old file
+        int keep = orig::dup(number);    // the old file stays alive, and its epoll entry
+        REQUIRE(keep >= 0);
+        int peer = reuse_behind_hooks(number, fresh);
+        REQUIRE(::write(peer, "new", 3) == 3);
+        REQUIRE(orig::write(old_pair[1], "old", 3) == 3);   // wakes the reader, on the old entry
+        reader.get(2s);
+        // Before the fix: the read went on with the number's new file and returned "new".
+        CHECK(got.empty());
+        CHECK(err == EBADF);
+        ::close(fresh[0]);
+        ::close(fresh[1]);
+        orig::close(keep);
+        ::close(old_pair[1]);
+    });
+}
