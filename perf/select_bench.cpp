@@ -2,7 +2,8 @@
 // (select, poll, wait_read: the poller's watches): two fibers on one hub ping-pong one
 // byte over a socketpair, each waiting for its end to be readable before it reads.
 // One op = one round trip (two waits). Rows: select_pingpong (one fd), select2_pingpong
-// (the fd and an idle pipe of its own: several fds), wait_read_pingpong. Count the system calls
+// (the fd and an idle pipe of its own: several fds), wait_read_pingpong, and recv_pingpong
+// (a Socket's own parked recv, the floor). Count the system calls
 // of a row with `strace -f -c build/perf/select_bench --only select_pingpong --rounds 1`
 // and divide by 2n. Run: build/perf/select_bench [--scale F] [--rounds R] [--only NAME]
 #include "gev.hpp"
@@ -12,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -52,6 +55,30 @@ double pingpong(std::size_t n, const Wait& wait) {
     return ns;
 }
 
+// The floor the watches are measured against: a Socket's own recv, parking as a socket
+// operation (claimed side, registered once, held by the hub).
+double recv_pingpong(std::size_t n) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair");
+    double t0 = perf::now_ns();
+    gev::run([&] {
+        auto side = [n](int fd, bool first) {
+            gev::net::Socket s = gev::net::Socket::adopt(fd);
+            std::array<std::byte, 1> b{};
+            if (first) s.sendall(b);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (s.recv(b) != 1) die("recv");
+                if (!first || i + 1 < n) s.sendall(b);
+            }
+        };
+        auto a = gev::spawn([&] { side(sv[0], true); });
+        auto b = gev::spawn([&] { side(sv[1], false); });
+        gev::joinall({a, b});
+        return 0;
+    });
+    return (perf::now_ns() - t0) / static_cast<double>(n);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,5 +95,6 @@ int main(int argc, char** argv) {
         });
     });
     perf::bench("wait_read_pingpong", n, [n] { return pingpong(n, [](int fd, int) { gev::net::wait_read(fd); }); });
+    perf::bench("recv_pingpong", n, [n] { return recv_pingpong(n); });
     return 0;
 }

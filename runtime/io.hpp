@@ -31,7 +31,8 @@ enum class IoKind : std::uint8_t {
 
 constexpr bool is_file_kind(IoKind k) noexcept { return k >= IoKind::pread; }
 
-// How a wait uses its fd, which decides what the poller keeps between waits.
+// How a wait uses its fd, which decides what the poller keeps between waits. Ordered:
+// the uses from raw on leave the fd transient (io_wait.cpp tests `< raw`).
 enum class FdUse : std::uint8_t {
     socket,   // a gev socket or pipe: this hub holds the fd until it is forgotten
               // (poller_fds.hpp) and keeps it registered
@@ -45,7 +46,7 @@ enum class FdUse : std::uint8_t {
 };
 
 struct IoOp {
-    // Ordered small fields first (120 bytes, no holes): every operation zeroes one.
+    // Ordered small fields first (112 bytes, no holes): every operation zeroes one.
     IoKind kind = IoKind::poll;
     FdUse use = FdUse::socket;
     bool connect_started = false;   // connect: the first connect() call has been made
@@ -55,7 +56,10 @@ struct IoOp {
     socklen_t addr_in_len = 0;      // connect
     void* buf = nullptr;
     std::size_t len = 0;
-    msghdr* msg = nullptr;
+    union {
+        msghdr* msg = nullptr;      // recvmsg/sendmsg
+        IoOp* next_watch;           // a watch (poll): its link in FdState::watches
+    };
     std::uint64_t offset = 0;       // pread/pwrite; kCurrentPosition: the file position
     const char* path = nullptr;     // openat/statx
     sockaddr* addr = nullptr;       // accept: out; connect: in
@@ -68,7 +72,6 @@ struct IoOp {
     bool closed = false;            // the fd was forgotten while op waited
     Fiber* fiber = nullptr;
     std::uint64_t epoch = 0;
-    IoOp* next_watch = nullptr;     // a watch's link in FdState::watches
 
     // A poll that is not a socket's own (select, wait_read, monkey's waits) only
     // watches: it takes nothing from the fd, so any number wait at once, beside the
@@ -142,6 +145,14 @@ inline void claim_side(FdState& s, IoOp& op, int d) {
 // Claims op's side `d`, or for a watch joins the fd's watches.
 inline void claim_wait(FdState& s, IoOp& op, int d) {
     if (op.watches()) [[unlikely]] {
+        // A watch knows nothing of the fd's file: a registration no socket of this hub
+        // holds, and no other wait relies on now, may be an older file's, so the arm
+        // checks it (poller_epoll.cpp) before it is relied on.
+        bool idle = s.waiter[0] == nullptr && s.waiter[1] == nullptr && s.watches == nullptr;
+        if (op.use == FdUse::watch && s.registered && !s.owned && idle) {
+            s.registered = false;
+            s.kept = true;
+        }
         op.next_watch = s.watches;
         s.watches = &op;
         return;

@@ -41,8 +41,7 @@ IoResult Poller::io_wait(IoOp& op, std::int64_t deadline_ns, bool tried) {
         int r = io_try(op);
         if (r != -EAGAIN) return {WaitOutcome::ready, r};
     }
-    if (op.use == FdUse::watch) [[unlikely]] check_kept(s);
-    else if (op.use != FdUse::raw) s.transient = false;
+    if (op.use < FdUse::raw) s.transient = false;   // socket, shared: one compare
     if (op.use == FdUse::socket) hold(s, op);
     for (;;) {
         IoResult w = style_.submits ? wait_kernel(s, op, d, readiness, deadline_ns) : wait_ready(s, op, d, deadline_ns);
@@ -159,16 +158,6 @@ void Poller::renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept {
         drop(op.fd, s, false, held, watches);
     s.gen = gen;
     if (op.use == FdUse::shared) s.tag = op.tag;
-}
-
-// A watch knows nothing of the fd's file: a registration no socket of this hub holds
-// may be an older file's, so the arm checks it (poller_epoll.cpp) before it is relied on.
-void Poller::check_kept(FdState& s) noexcept {
-    bool idle = s.waiter[0] == nullptr && s.waiter[1] == nullptr && s.watches == nullptr;
-    if (s.registered && !s.owned && idle) {
-        s.registered = false;
-        s.kept = true;
-    }
 }
 
 // A socket op: this hub holds the fd (dies when another does).

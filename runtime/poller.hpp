@@ -154,7 +154,6 @@ private:
         if (!s.owned) [[unlikely]] take_hold(s, op);
     }
     void take_hold(FdState& s, const IoOp& op);
-    void check_kept(FdState& s) noexcept;
     void settle(FdState& s, IoOp& op, int d) noexcept {
         release_wait(s, op, d);
         if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr && s.watches == nullptr) {
