@@ -54,8 +54,9 @@ std::string monkey_state() {
     if (&gev::monkey::hooks_active == nullptr || patched_fn == nullptr || &gev::monkey::poison_on_interrupt == nullptr)
         return "monkey: not loaded (libgev_monkey is not part of this process)\n";
     std::string patched;
-    const std::pair<Patch, const char*> parts[] = {
-        {Patch::socket, "socket"}, {Patch::time, "time"}, {Patch::select, "select"}, {Patch::dns, "dns"}};
+    const std::pair<Patch, const char*> parts[] = {{Patch::socket, "socket"}, {Patch::time, "time"},
+                                                   {Patch::select, "select"}, {Patch::dns, "dns"},
+                                                   {Patch::subprocess, "subprocess"}, {Patch::file, "file"}};
     for (const auto& [part, name] : parts) {
         if (!patched_fn(part)) continue;
         if (!patched.empty()) patched += ' ';

@@ -2,8 +2,9 @@
 // "try, wait, retry", the shape of every IO call in gev. A stream write (or a read
 // with MSG_WAITALL) keeps going until all of it is through, as the kernel's blocking
 // call does, and returns the partial count if an error or the timeout comes after
-// some bytes moved. SO_RCVTIMEO/SO_SNDTIMEO end the wait with EAGAIN. errno is left
-// untouched on success, and is the real call's on failure.
+// some bytes moved. SO_RCVTIMEO/SO_SNDTIMEO end the wait with EAGAIN. A number the
+// hooks' table finds naming another file after a wait ends the call with EBADF. errno
+// is left untouched on success, and is the real call's on failure.
 #pragma once
 
 #include "monkey/fd_table.hpp"
@@ -26,6 +27,7 @@ ssize_t emulate(Hub* hub, int fd, const FdView& v, bool out, std::size_t total, 
     std::size_t done = 0;
     std::int64_t deadline = -1;
     bool waited = false;
+    std::uint32_t files = 0;   // the number's file when the call first waited
     for (;;) {
         ssize_t r = attempt(done);
         if (r > 0) {
@@ -43,8 +45,12 @@ ssize_t emulate(Hub* hub, int fd, const FdView& v, bool out, std::size_t total, 
             // A number reused behind the hooks' back: the new file is not ours to emulate.
             if (fd_stale(fd, v)) return done > 0 ? static_cast<ssize_t>(done) : -1;
             deadline = deadline_in(hub, fd_timeout(*v.desc, out));
+            files = v.entry->files.load(std::memory_order_acquire);
         }
         int w = wait_fd(hub, fd, out ? POLLOUT : POLLIN, deadline, v);
+        // Closed and reused behind the hooks' back while it waited (the hooks' table saw
+        // the new file): the call's own file is gone, and the next try would use another.
+        if (w == 0 && v.entry->files.load(std::memory_order_acquire) != files) w = EBADF;
         if (w != 0) {
             if (done > 0) break;
             errno = w == ETIMEDOUT ? EAGAIN : w;

@@ -30,5 +30,8 @@ ssize_t file_io_read(int fd, void* buf, std::size_t n, off_t off);
 ssize_t file_io_write(int fd, const void* buf, std::size_t n, off_t off);
 ssize_t file_io_readv(int fd, const iovec* iov, int cnt, off_t off);
 ssize_t file_io_writev(int fd, const iovec* iov, int cnt, off_t off);
+// preadv2/pwritev2 (off -1: at the file position), with their RWF_* flags.
+ssize_t file_io_readv2(int fd, const iovec* iov, int cnt, off_t off, int flags);
+ssize_t file_io_writev2(int fd, const iovec* iov, int cnt, off_t off, int flags);
 
 }  // namespace gev::monkey::detail

@@ -32,7 +32,7 @@ int epoll_on(md::Hub& hub, int ep, epoll_event* ev, int max, std::int64_t ns) {
             errno = saved;
             return r;
         }
-        md::wait_fd(&hub, ep, POLLIN, deadline, md::FdView{});
+        md::wait_poll(hub, ep, POLLIN, deadline, true);   // kept registered for the loop's next call
     }
 }
 

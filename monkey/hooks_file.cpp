@@ -71,6 +71,14 @@ ssize_t file_io_writev(int fd, const iovec* iov, int cnt, off_t off) {
     return on_pool([=] { return off < 0 ? orig::writev(fd, iov, cnt) : orig::pwritev(fd, iov, cnt, off); });
 }
 
+ssize_t file_io_readv2(int fd, const iovec* iov, int cnt, off_t off, int flags) {
+    return on_pool([=] { return orig::preadv2(fd, iov, cnt, off, flags); });
+}
+
+ssize_t file_io_writev2(int fd, const iovec* iov, int cnt, off_t off, int flags) {
+    return on_pool([=] { return orig::pwritev2(fd, iov, cnt, off, flags); });
+}
+
 }  // namespace gev::monkey::detail
 
 namespace {

@@ -53,7 +53,9 @@ int wait_any(md::Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
         short e = fds[0].events;
         bool in = (e & ~(POLLIN | POLLRDNORM | POLLRDHUP)) == 0 && e != 0;
         bool out = (e & ~(POLLOUT | POLLWRNORM)) == 0 && e != 0;
-        if (in || out) return md::wait_fd(&hub, fds[0].fd, in ? POLLIN : POLLOUT, deadline, md::FdView{});
+        // A managed fd stays registered anyway: its watch is kept too.
+        bool keep = md::fd_prepare(fds[0].fd, false).emulate;
+        if (in || out) return md::wait_poll(hub, fds[0].fd, in ? POLLIN : POLLOUT, deadline, keep);
     }
     return md::wait_many(hub, fds, n, deadline);
 }

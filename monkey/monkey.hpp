@@ -19,12 +19,13 @@ namespace gev::monkey {
 // processes (gevent's os/subprocess), and reads and writes of regular files.
 enum class Patch : unsigned {
     socket = 1,        // socket, accept, connect, read/write, recv*/send*, readv/writev,
-                       // sendfile, splice, sendmmsg, recvmmsg
+                       // preadv2/pwritev2, sendfile, splice, sendmmsg, recvmmsg
     time = 2,          // sleep, usleep, nanosleep, clock_nanosleep
     select = 4,        // poll, ppoll, select, pselect, epoll_wait, epoll_pwait, epoll_pwait2
     dns = 8,           // getaddrinfo, getnameinfo, gethostbyname, gethostbyname_r
     subprocess = 16,   // wait, waitpid, wait4, waitid, system, popen/pclose
-    file = 32,         // read/write/pread/pwrite (and the vectored ones) on regular files
+    file = 32,         // read/write/pread/pwrite (and the vectored ones, preadv2/pwritev2
+                       // too) on regular files
     all = 63,
 };
 

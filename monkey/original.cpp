@@ -105,6 +105,8 @@ ssize_t pread(int fd, void* b, size_t n, off_t o) { GEV_ORIGINAL(pread)(fd, b, n
 ssize_t pwrite(int fd, const void* b, size_t n, off_t o) { GEV_ORIGINAL(pwrite)(fd, b, n, o); }
 ssize_t preadv(int fd, const iovec* v, int c, off_t o) { GEV_ORIGINAL(preadv)(fd, v, c, o); }
 ssize_t pwritev(int fd, const iovec* v, int c, off_t o) { GEV_ORIGINAL(pwritev)(fd, v, c, o); }
+ssize_t preadv2(int fd, const iovec* v, int c, off_t o, int f) { GEV_ORIGINAL(preadv2)(fd, v, c, o, f); }
+ssize_t pwritev2(int fd, const iovec* v, int c, off_t o, int f) { GEV_ORIGINAL(pwritev2)(fd, v, c, o, f); }
 ssize_t sendfile(int out, int in, off_t* o, size_t n) { GEV_ORIGINAL(sendfile)(out, in, o, n); }
 ssize_t splice(int in, loff_t* io, int out, loff_t* oo, size_t n, unsigned f) {
     GEV_ORIGINAL(splice)(in, io, out, oo, n, f);

@@ -64,6 +64,8 @@ ssize_t pread(int fd, void* buf, size_t n, off_t off);
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t off);
 ssize_t preadv(int fd, const iovec* iov, int cnt, off_t off);
 ssize_t pwritev(int fd, const iovec* iov, int cnt, off_t off);
+ssize_t preadv2(int fd, const iovec* iov, int cnt, off_t off, int flags);
+ssize_t pwritev2(int fd, const iovec* iov, int cnt, off_t off, int flags);
 ssize_t sendfile(int out, int in, off_t* off, size_t n);
 ssize_t splice(int in, loff_t* in_off, int out, loff_t* out_off, size_t n, unsigned flags);
 int sendmmsg(int fd, mmsghdr* v, unsigned n, int flags);

@@ -1,16 +1,16 @@
-// monkey/wait.cpp — parking a fiber until fds are ready. One managed fd waits in the
-// hub's poller and stays registered there between waits (FdUse::shared; a close the
+// monkey/wait.cpp — parking a fiber until fds are ready. One fd waits in the hub's
+// poller as a watch, which any number of fibers may keep on one fd beside a socket's own
+// waits: a managed fd stays registered there between waits (FdUse::shared; a close the
 // hooks never see is caught by the tag, fd_stale having run before the first wait of
-// each call); a raw fd (poll, epoll_wait, a pidfd) only for the wait. Several fds, or one fd
-// a second fiber already waits on in the same direction (the poller allows one waiter
-// per side), wait on a private epoll set that is itself waited on in the hub's poller;
-// this is the one place outside the runtime's backends that uses epoll directly.
+// each call); a poll's fd too, checked at the next wait (FdUse::watch), where the caller
+// asks; any other fd only for the wait (raw). Several fds wait on a private epoll set that
+// is itself waited on in the hub's poller; this is the one place outside the runtime's
+// backends that uses epoll directly.
 // A kill or Timeout thrown out of a park poisons the connections waited on (poison.hpp).
 #include "monkey/wait.hpp"
 
 #include "monkey/original.hpp"
 #include "monkey/poison.hpp"
-#include "runtime/errors.hpp"
 
 #include <sys/epoll.h>
 
@@ -25,10 +25,6 @@ namespace {
 using gev::detail::IoKind;
 using gev::detail::IoOp;
 using gev::detail::WaitOutcome;
-
-// How often a fiber on a private epoll set looks whether its fd was closed: closing
-// an fd does not wake an epoll set that watches it.
-constexpr std::int64_t kRecheckNs = 50'000'000;
 
 std::int64_t now_ns() noexcept { return gev::detail::clock_ns(); }
 
@@ -78,23 +74,6 @@ int wait_set(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
     return hub.poller().io(op, deadline).outcome == WaitOutcome::timed_out ? ETIMEDOUT : 0;
 }
 
-// One fd that another fiber already waits on: a private epoll set, re-checking
-// every kRecheckNs whether the fd was closed.
-int wait_shared(Hub& hub, int fd, short events, std::int64_t deadline, const FdView& v) {
-    pollfd p{fd, events, 0};
-    for (;;) {
-        std::int64_t step = now_ns() + kRecheckNs;
-        bool last = deadline >= 0 && deadline <= step;
-        int r = wait_set(hub, &p, 1, last ? deadline : step);
-        if (v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
-        if (r == 0) return 0;
-        if (r != ETIMEDOUT) return wait_blocking(fd, events, deadline);
-        if (last) return ETIMEDOUT;
-        pollfd now{fd, events, 0};
-        if (original::poll(&now, 1, 0) != 0) return 0;
-    }
-}
-
 // wait_fd on a hub, without the poisoning. A managed fd (v.entry) stays registered
 // in the hub's poller between waits, held by no hub; its tag changes whenever the
 // number is found to name another file, so the poller registers the new one.
@@ -109,12 +88,7 @@ int wait_parked(Hub& hub, int fd, short events, std::int64_t deadline, const FdV
     } else {
         op.use = gev::detail::FdUse::raw;
     }
-    gev::detail::IoResult r;
-    try {
-        r = hub.poller().io(op, deadline);
-    } catch (const ConcurrentObjectUseError&) {
-        return wait_shared(hub, fd, events, deadline, v);
-    }
+    gev::detail::IoResult r = hub.poller().io(op, deadline);
     if (r.outcome == WaitOutcome::timed_out) return ETIMEDOUT;
     if (r.gone() && v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
     return 0;   // ready, or an error the real call will report
@@ -133,6 +107,20 @@ int wait_fd(Hub* hub, int fd, short events, std::int64_t deadline, const FdView&
     if (hub == nullptr) return wait_blocking(fd, events, deadline);
     try {
         return wait_parked(*hub, fd, events, deadline, v);
+    } catch (...) {
+        poison_interrupted(fd);
+        throw;
+    }
+}
+
+int wait_poll(Hub& hub, int fd, short events, std::int64_t deadline, bool keep) {
+    IoOp op;
+    op.kind = IoKind::poll;
+    op.fd = fd;
+    op.flags = events;
+    op.use = keep ? gev::detail::FdUse::watch : gev::detail::FdUse::raw;
+    try {
+        return hub.poller().io(op, deadline).outcome == WaitOutcome::timed_out ? ETIMEDOUT : 0;
     } catch (...) {
         poison_interrupted(fd);
         throw;

@@ -22,6 +22,11 @@ std::int64_t deadline_in(Hub* hub, std::int64_t ns) noexcept;
 // again), ETIMEDOUT, or EBADF when the fd was closed meanwhile (v.gen changed).
 int wait_fd(Hub* hub, int fd, short events, std::int64_t deadline, const FdView& v);
 
+// A poll's wait on one fd (poll, select, epoll_wait): 0 (may be ready: ask again) or
+// ETIMEDOUT. `keep`: the fd stays registered for the next wait, which checks it first;
+// otherwise nothing stays once the wait ends.
+int wait_poll(Hub& hub, int fd, short events, std::int64_t deadline, bool keep);
+
 // Parks until one of fds may be ready or the deadline: 0 or ETIMEDOUT; ENOMEM or
 // EMFILE when no private epoll set could be made (the caller then blocks for real).
 int wait_many(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline);

@@ -253,7 +253,7 @@ void wait_fd(int fd, short events, MaybeDuration timeout, const char* what) {
     op.kind = IoKind::poll;
     op.fd = fd;
     op.flags = events;
-    op.use = detail::FdUse::raw;
+    op.use = detail::FdUse::watch;
     perform(op, timeout, what);
 }
 }  // namespace

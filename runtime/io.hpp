@@ -31,13 +31,18 @@ enum class IoKind : std::uint8_t {
 
 constexpr bool is_file_kind(IoKind k) noexcept { return k >= IoKind::pread; }
 
-// How a wait uses its fd, which decides what the poller keeps between waits.
+// How a wait uses its fd, which decides what the poller keeps between waits. Ordered:
+// the uses from raw on leave the fd transient (io_wait.cpp tests `< raw`).
 enum class FdUse : std::uint8_t {
     socket,   // a gev socket or pipe: this hub holds the fd until it is forgotten
               // (poller_fds.hpp) and keeps it registered
     shared,   // a monkey-patched fd: kept registered here, but held by no hub, since
               // several hubs may wait on it; `tag` names the file the caller knows
-    raw,      // wait_read, select, a pidfd: nothing is kept once the wait ends
+    raw,      // a pidfd, monkey's poll on an unmanaged fd: nothing is kept once the wait ends
+    watch,    // select, poll, wait_read on any fd: kept registered between waits like a
+              // shared one, but with nothing to tell of a close, the backend checks the
+              // registration (epoll: a MOD) before a wait relies on it, unless a socket
+              // operation of this hub holds the fd
 };
 
 struct IoOp {
@@ -53,7 +58,10 @@ struct IoOp {
     socklen_t addr_in_len = 0;      // connect
     void* buf = nullptr;
     std::size_t len = 0;
-    msghdr* msg = nullptr;
+    union {
+        msghdr* msg = nullptr;      // recvmsg/sendmsg
+        IoOp* next_watch;           // a watch (poll): its link in FdState::watches
+    };
     std::uint64_t offset = 0;       // pread/pwrite; kCurrentPosition: the file position
     const char* path = nullptr;     // openat/statx
     sockaddr* addr = nullptr;       // accept: out; connect: in
@@ -66,6 +74,11 @@ struct IoOp {
     bool closed = false;            // the fd was forgotten while op waited
     Fiber* fiber = nullptr;
     std::uint64_t epoch = 0;
+
+    // A poll that is not a socket's own (select, wait_read, monkey's waits) only
+    // watches: it takes nothing from the fd, so any number wait at once, beside the
+    // socket's claimed sides. Inline: every wait asks.
+    bool watches() const noexcept { return kind == IoKind::poll && use != FdUse::socket; }
 
     // 0: read side, 1: write side. Inline: every wait asks.
     int dir() const noexcept {
@@ -90,10 +103,12 @@ short io_events(const IoOp& op) noexcept;
 
 struct FdState {
     IoOp* waiter[2] = {nullptr, nullptr};  // the op parked on each side
+    IoOp* watches = nullptr;               // the watching polls parked here (IoOp::watches), linked
     std::uint32_t gen = 0;                 // the number's generation when last looked at (poller_fds.hpp)
     bool owned = false;                    // this hub holds the fd (a socket op waited on it)
     bool registered = false;               // epoll: in the interest list
-    bool transient = true;                 // only raw waits so far
+    bool transient = true;                 // only raw and watch waits so far
+    bool kept = false;                     // epoll: left in the interest list by a watch, unchecked
     std::uint64_t tag = 0;                 // the tag of the shared waits' file (IoOp::tag)
 };
 
@@ -128,6 +143,36 @@ private:
 inline void claim_side(FdState& s, IoOp& op, int d) {
     if (s.waiter[d] != nullptr && s.waiter[d] != &op) [[unlikely]] side_taken(op, d);
     s.waiter[d] = &op;
+}
+// Claims op's side `d`, or for a watch joins the fd's watches.
+inline void claim_wait(FdState& s, IoOp& op, int d) {
+    if (op.watches()) [[unlikely]] {
+        // A watch knows nothing of the fd's file: a registration no socket of this hub
+        // holds, and no other wait relies on now, may be an older file's, so the arm
+        // checks it (poller_epoll.cpp) before it is relied on.
+        bool idle = s.waiter[0] == nullptr && s.waiter[1] == nullptr && s.watches == nullptr;
+        if (op.use == FdUse::watch && s.registered && !s.owned && idle) {
+            s.registered = false;
+            s.kept = true;
+        }
+        op.next_watch = s.watches;
+        s.watches = &op;
+        return;
+    }
+    claim_side(s, op, d);
+}
+// Ends op's claim or watch (one the fd's forget let go of is no longer listed).
+inline void release_wait(FdState& s, IoOp& op, int d) noexcept {
+    if (!op.watches()) [[likely]] {
+        if (s.waiter[d] == &op) s.waiter[d] = nullptr;
+        return;
+    }
+    for (IoOp** p = &s.watches; *p != nullptr; p = &(*p)->next_watch)
+        if (*p == &op) {
+            *p = op.next_watch;
+            break;
+        }
+    op.next_watch = nullptr;
 }
 // Whether another op than `op` waits on op's side `d`.
 inline bool side_busy(const FdState& s, const IoOp& op, int d) noexcept {

@@ -41,7 +41,7 @@ IoResult Poller::io_wait(IoOp& op, std::int64_t deadline_ns, bool tried) {
         int r = io_try(op);
         if (r != -EAGAIN) return {WaitOutcome::ready, r};
     }
-    if (op.use != FdUse::raw) s.transient = false;
+    if (op.use < FdUse::raw) s.transient = false;   // socket, shared: one compare
     if (op.use == FdUse::socket) hold(s, op);
     for (;;) {
         IoResult w = style_.submits ? wait_kernel(s, op, d, readiness, deadline_ns) : wait_ready(s, op, d, deadline_ns);
@@ -88,7 +88,7 @@ struct Poller::Settle {
 
 // A readiness backend: registers an fd once, then parks until a side is ready.
 [[gnu::always_inline]] inline IoResult Poller::wait_ready(FdState& s, IoOp& op, int d, std::int64_t deadline_ns) {
-    claim_side(s, op, d);
+    claim_wait(s, op, d);
     Settle settle{*this, s, op, d};
     if (!s.registered) [[unlikely]]
         if (int r = arm(op, &s, true); r < 0) return {WaitOutcome::ready, r};
@@ -99,7 +99,7 @@ struct Poller::Settle {
 [[gnu::always_inline]] inline IoResult Poller::wait_kernel(FdState& s, IoOp& op, int d, bool readiness,
                                                            std::int64_t deadline_ns) {
     if (deadline_ns >= 0) make_timer_room(deadline_ns);
-    claim_side(s, op, d);
+    claim_wait(s, op, d);
     Settle settle{*this, s, op, d};
     arm(op, &s, readiness);
     return park_kernel(op, deadline_ns);
@@ -153,7 +153,9 @@ struct Poller::Settle {
 // shared fd a newer tag) belongs to the old file: drop it before waiting again.
 void Poller::renew(FdState& s, const IoOp& op, std::uint32_t gen) noexcept {
     IoOp* held[2];
-    if (s.registered || s.owned || s.waiter[0] != nullptr || s.waiter[1] != nullptr) drop(op.fd, s, false, held);
+    IoOp* watches;
+    if (s.registered || s.owned || s.waiter[0] != nullptr || s.waiter[1] != nullptr || s.watches != nullptr)
+        drop(op.fd, s, false, held, watches);
     s.gen = gen;
     if (op.use == FdUse::shared) s.tag = op.tag;
 }
@@ -163,7 +165,8 @@ void Poller::take_hold(FdState& s, const IoOp& op) {
     std::uint32_t gen = owner_.claim(op.fd);
     if (gen != s.gen) {   // forgotten again since refresh()
         IoOp* held[2];
-        drop(op.fd, s, false, held);
+        IoOp* watches;
+        drop(op.fd, s, false, held, watches);
         s.gen = gen;
         s.transient = false;
     }
@@ -171,38 +174,51 @@ void Poller::take_hold(FdState& s, const IoOp& op) {
 }
 
 // Forgets everything about fd here: readiness waiters end closed at once, submitted
-// ops are cancelled (their fibers end closed on completion) and returned in `held`.
+// ops are cancelled (their fibers end closed on completion) and returned in `held`,
+// the watches likewise, as the chain `watches` (valid until a fiber runs).
 // `still_ours`: the caller owns the number now (a local forget, before the close), so
 // its registration can go; otherwise the number may be closing or reused on another
 // thread, and the registration is left alone: the kernel drops it with the file, its
 // events carry an old generation, and registering the number again updates it.
-bool Poller::drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcept {
+bool Poller::drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2], IoOp*& watches) noexcept {
     if (s.registered && still_ours) unwatch(fd);
     s.registered = false;
+    s.kept = false;   // a forget's close drops it; a detach's number is registered anew (EEXIST)
     s.transient = true;
     s.owned = false;
     bool any = false;
     for (int side = 0; side < 2; ++side) {
-        held[side] = nullptr;
         IoOp* w = std::exchange(s.waiter[side], nullptr);
-        if (w == nullptr) continue;
-        w->closed = true;
-        if (!w->in_kernel) {
-            Hub::wake(w->fiber, w->epoch);
-        } else if (!w->done) {
-            cancel(*w);
-            held[side] = w;
-            any = true;
-        }
+        held[side] = w != nullptr && end_wait(*w) ? w : nullptr;
+        any = any || held[side] != nullptr;
     }
+    watches = std::exchange(s.watches, nullptr);
+    for (IoOp* w = watches; w != nullptr; w = w->next_watch) any = end_wait(*w) || any;
     release(fd);
     return any;
+}
+
+// A wait on a forgotten fd ends closed; true when the kernel still holds it (cancelled).
+bool Poller::end_wait(IoOp& w) noexcept {
+    w.closed = true;
+    if (!w.in_kernel) {
+        Hub::wake(w.fiber, w.epoch);
+        return false;
+    }
+    if (w.done) return false;
+    cancel(w);
+    return true;
 }
 
 void Poller::forget(int fd) noexcept {
     if (FdState* s = fds_.find(fd)) {
         IoOp* held[2];
-        if (drop(fd, *s, true, held)) drain(fd, held);
+        IoOp* watches;
+        if (drop(fd, *s, true, held, watches)) {
+            drain(fd, held);
+            for (IoOp* w = watches; w != nullptr; w = w->next_watch)
+                if (w->in_kernel && !w->done) drain(fd, {w, nullptr});
+        }
     }
     FdOwner::forgetting(fd, &owner_);
 }
@@ -213,11 +229,19 @@ void Poller::take_forgets() noexcept {
     for (auto [fd, gen] : owner_.take_sent()) {
         FdState* s = fds_.find(fd);
         IoOp* held[2];
-        if (s != nullptr && s->gen == gen) drop(fd, *s, false, held);
+        IoOp* watches;
+        if (s != nullptr && s->gen == gen) drop(fd, *s, false, held, watches);
     }
 }
 
 void Poller::wake_waiter(const IoOp& op) noexcept { Hub::wake(op.fiber, op.epoch); }
+
+// Each watch wakes for readiness in a direction it asked for; it polls again, so a
+// readiness it did not ask for costs only a spurious wake-up.
+void Poller::wake_watches(const FdState& s, bool read, bool write) noexcept {
+    for (const IoOp* w = s.watches; w != nullptr; w = w->next_watch)
+        if ((read && (w->flags & ~POLLOUT) != 0) || (write && (w->flags & POLLOUT) != 0)) wake_waiter(*w);
+}
 
 void Poller::completed(IoOp& op, int res) noexcept {
     --armed_;

@@ -39,6 +39,9 @@
 // "gev: fd 7 belongs to hub 1, used from hub 0" (poller_fds.hpp). A shared wait (a
 // monkey-patched fd) stays registered but belongs to no hub: a close this hub does not
 // hear of shows as a newer generation or tag at the next wait, which registers again.
+// A poll that is not a socket's own (select, wait_read, monkey's poll) is a watch: any
+// number share an fd with its claimed sides and with each other, each woken for the
+// directions it asked; FdUse::watch keeps the registration, and the next wait checks it.
 #pragma once
 
 #include "runtime/io.hpp"
@@ -66,6 +69,9 @@ public:
     virtual void wake() noexcept = 0;
     std::size_t outstanding() const noexcept { return armed_; }
     // Inline: an op that does not block costs its one system call and nothing else.
+    // io() for a caller that has just made op's call itself and seen that it would
+    // block (select's own poll): the wait, without a second try first.
+    IoResult io_tried(IoOp& op, std::int64_t deadline_ns) { return io_wait(op, deadline_ns, true); }
     IoResult io(IoOp& op, std::int64_t deadline_ns) {
         if (tries_first_ & kind_bit(op.kind)) [[likely]] {
             int r = io_try(op);
@@ -111,6 +117,7 @@ protected:
         if (s == nullptr || !s->registered || s->gen != gen) return;   // a file closed since
         if (read && s->waiter[0] != nullptr) wake_waiter(*s->waiter[0]);
         if (write && s->waiter[1] != nullptr) wake_waiter(*s->waiter[1]);
+        if (s->watches != nullptr) [[unlikely]] wake_watches(*s, read, write);
     }
     void completed(IoOp& op, int res) noexcept;
     void take_forgets() noexcept;
@@ -135,6 +142,7 @@ private:
     [[gnu::noinline]] IoResult io_file(IoOp& op, std::int64_t deadline_ns);
     struct Settle;
     static void wake_waiter(const IoOp& op) noexcept;
+    static void wake_watches(const FdState& s, bool read, bool write) noexcept;
     IoResult wait_ready(FdState& s, IoOp& op, int d, std::int64_t deadline_ns);
     IoResult wait_kernel(FdState& s, IoOp& op, int d, bool readiness, std::int64_t deadline_ns);
     IoResult park_ready(IoOp& op, std::int64_t deadline_ns);
@@ -150,13 +158,15 @@ private:
     }
     void take_hold(FdState& s, const IoOp& op);
     void settle(FdState& s, IoOp& op, int d) noexcept {
-        if (s.waiter[d] == &op) s.waiter[d] = nullptr;
-        if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr) {
-            unwatch(op.fd);
+        release_wait(s, op, d);
+        if (s.transient && s.registered && s.waiter[0] == nullptr && s.waiter[1] == nullptr && s.watches == nullptr) {
+            if (op.use == FdUse::watch) s.kept = true;   // checked by the next wait's arm
+            else unwatch(op.fd);
             s.registered = false;
         }
     }
-    bool drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2]) noexcept;
+    bool drop(int fd, FdState& s, bool still_ours, IoOp* (&held)[2], IoOp*& watches) noexcept;
+    bool end_wait(IoOp& w) noexcept;
 
     Hub& hub_;
     const Style style_;

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <utility>
 
 namespace gev::detail {
 namespace {
@@ -61,19 +62,24 @@ private:
     }
 
     // Registers op's fd once, for both directions, at the generation the common layer
-    // keeps in s; later waits find it registered.
+    // keeps in s; later waits find it registered. One a watch left (s->kept) is checked
+    // with a MOD, which finds only this very file under the number (a number closed and
+    // reused since is not found, and added), and re-arms its readiness as an ADD would.
     int arm(IoOp& op, FdState* s, bool) noexcept override {
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = std::uint64_t{s->gen} << 32 | static_cast<std::uint32_t>(op.fd);
-        if (::epoll_ctl(ep_, EPOLL_CTL_ADD, op.fd, &ev) != 0) {
-            // Still registered from before a forget that did not close it (detach), or
-            // from a file closed behind this hub's back that a dup keeps alive.
-            if (errno != EEXIST || ::epoll_ctl(ep_, EPOLL_CTL_MOD, op.fd, &ev) != 0) return -errno;
-        }
+        int r = std::exchange(s->kept, false) ? ctl(EPOLL_CTL_MOD, op.fd, ev) : -ENOENT;
+        if (r == -ENOENT) r = ctl(EPOLL_CTL_ADD, op.fd, ev);
+        // Still registered from before a forget that did not close it (detach), or from a
+        // file closed behind this hub's back that a dup keeps alive.
+        if (r == -EEXIST) r = ctl(EPOLL_CTL_MOD, op.fd, ev);
+        if (r < 0) return r;
         s->registered = true;
         return 0;
     }
+
+    int ctl(int how, int fd, epoll_event& ev) noexcept { return ::epoll_ctl(ep_, how, fd, &ev) == 0 ? 0 : -errno; }
 
     void unwatch(int fd) noexcept override { ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
 

@@ -4,8 +4,8 @@
 // closed behind its back and possibly reused (Go's netpoll carries the same generation
 // in its event data). A socket's fd belongs to the first hub that waits on it for a
 // socket operation until it is forgotten (closed or detached); a socket wait on another
-// hub meanwhile is a bug and ends the program with a message. Raw waits (wait_read,
-// select, monkey patching) hold nothing. Used by the poller backends only.
+// hub meanwhile is a bug and ends the program with a message. Watches and raw waits
+// (wait_read, select, monkey patching) hold nothing. Used by the poller backends only.
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,6 @@
 // tests/http/debug_monkey_test.cpp — the debug page's monkey state in a program that
-// links libgev_monkey: loaded, hooks reached, and the parts patched as they change.
+// links libgev_monkey: loaded, hooks reached, and every part patched (all six groups) as
+// they change.
 #include "http_support.hpp"
 #include "monkey/monkey.hpp"
 
@@ -25,4 +26,17 @@ TEST_CASE("the monkey page reports libgev_monkey loaded and what is patched", "[
         CHECK(r.status == 200);
         CHECK(r.body.rfind("monkey: loaded\n", 0) == 0);
     });
+}
+
+TEST_CASE("the monkey page lists every patched group, subprocess and file included", "[http][debug][monkey]") {
+    monkey::unpatch_all();
+    monkey::patch_all();
+    std::string all = http::monkey_state();
+    // Before: only socket, time, select and dns were ever listed.
+    CHECK(all.find("patched: socket time select dns subprocess file\n") != std::string::npos);
+    monkey::unpatch_all();
+    monkey::patch_subprocess();
+    monkey::patch_file();
+    CHECK(http::monkey_state().find("patched: subprocess file\n") != std::string::npos);
+    monkey::unpatch_all();
 }

@@ -38,4 +38,10 @@ ssize_t plain_pread(int fd, void* buf, size_t n, off_t off) { return pread(fd, b
 ssize_t plain_pwrite(int fd, const void* buf, size_t n, off_t off) { return pwrite(fd, buf, n, off); }
 ssize_t plain_readv(int fd, const iovec* iov, int cnt) { return readv(fd, iov, cnt); }
 ssize_t plain_pwritev(int fd, const iovec* iov, int cnt, off_t off) { return pwritev(fd, iov, cnt, off); }
+ssize_t plain_preadv2(int fd, const iovec* iov, int cnt, off_t off, int flags) {
+    return preadv2(fd, iov, cnt, off, flags);
+}
+ssize_t plain_pwritev2(int fd, const iovec* iov, int cnt, off_t off, int flags) {
+    return pwritev2(fd, iov, cnt, off, flags);
+}
 }

@@ -35,4 +35,6 @@ ssize_t plain_pread(int fd, void* buf, size_t n, off_t off);
 ssize_t plain_pwrite(int fd, const void* buf, size_t n, off_t off);
 ssize_t plain_readv(int fd, const iovec* iov, int cnt);
 ssize_t plain_pwritev(int fd, const iovec* iov, int cnt, off_t off);
+ssize_t plain_preadv2(int fd, const iovec* iov, int cnt, off_t off, int flags);
+ssize_t plain_pwritev2(int fd, const iovec* iov, int cnt, off_t off, int flags);
 }

@@ -2,12 +2,15 @@
 // epoll a managed fd stays registered between blocking waits (one EPOLL_CTL_ADD, not
 // ADD/DEL around each wait), held by no hub; a close the hooks never see, or one made
 // on another hub's thread, is noticed at the next wait, which registers the new file,
-// and the old file's events wake no one waiting on the new one.
+// and the old file's events wake no one waiting on the new one. A poll on a managed fd
+// and epoll_wait's epoll fd keep their registration too; several fibers may poll one fd.
 #include "monkey_support.hpp"
 
 #include <dirent.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -167,5 +170,121 @@ TEST_CASE("a patched fd closed and reused on another thread is registered again 
         ::close(number);
         ::close(fresh[1]);
         ::close(p[1]);
+    });
+}
+
+TEST_CASE("a poll on a managed fd keeps its registration, and sees a number reused behind the hooks' back",
+          "[monkey][wait]") {
+    run_patched([] {
+        int old_pair[2], fresh[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, old_pair) == 0);
+        int number = old_pair[0];
+        REQUIRE(read_after_park(number, old_pair[1], "m") == "m");   // managed from here on
+        auto poll_after_write = [](int fd, int peer) {
+            auto writer = gev::spawn([peer] {
+                gev::sleep(1ms);
+                REQUIRE(::write(peer, "p", 1) == 1);
+            });
+            pollfd f{fd, POLLIN, 0};
+            int n = ::poll(&f, 1, 2000);
+            writer.join();
+            return n;
+        };
+        REQUIRE(poll_after_write(number, old_pair[1]) == 1);
+        if (on_epoll()) CHECK(epoll_watches(number));
+        char c;
+        REQUIRE(::read(number, &c, 1) == 1);
+        int peer = reuse_behind_hooks(number, fresh);
+        REQUIRE(poll_after_write(number, peer) == 1);   // the new file is watched, not the old one's entry
+        ::close(fresh[0]);
+        ::close(fresh[1]);
+        ::close(old_pair[1]);
+    });
+}
+
+TEST_CASE("two fibers polling one managed fd both wake, beside a blocking read on it", "[monkey][wait]") {
+    run_patched([] {
+        int p[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, p) == 0);
+        Trace trace;
+        auto reader = gev::spawn([&] {
+            char buf[8];
+            ssize_t n = ::read(p[0], buf, 1);
+            trace.push_back("read " + std::to_string(n));
+        });
+        auto poller = [&] {
+            pollfd f{p[0], POLLIN, 0};
+            int n = ::poll(&f, 1, 2000);
+            trace.push_back("poll " + std::to_string(n));
+        };
+        auto a = gev::spawn(poller);
+        auto b = gev::spawn(poller);
+        gev::sleep(2ms);
+        REQUIRE(::write(p[1], "xy", 2) == 2);
+        reader.get(2s);
+        a.get(2s);
+        b.get(2s);
+        std::sort(trace.begin(), trace.end());
+        CHECK(trace == Trace{"poll 1", "poll 1", "read 1"});
+        ::close(p[0]);
+        ::close(p[1]);
+    });
+}
+
+TEST_CASE("epoll_wait on a patched hub keeps its epoll fd registered between calls", "[monkey][wait][epoll]") {
+    run_patched([] {
+        int ep = ::epoll_create1(EPOLL_CLOEXEC);
+        int p[2];
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        REQUIRE(::epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0);
+        for (int round = 0; round < 2; ++round) {
+            auto writer = gev::spawn([&] {
+                gev::sleep(1ms);
+                REQUIRE(::write(p[1], "e", 1) == 1);
+            });
+            epoll_event got{};
+            REQUIRE(::epoll_wait(ep, &got, 1, 2000) == 1);
+            writer.join();
+            char c;
+            REQUIRE(::read(p[0], &c, 1) == 1);
+            if (on_epoll()) CHECK(epoll_watches(ep));   // before: EPOLL_CTL_DEL after each call
+        }
+        ::close(p[0]);
+        ::close(p[1]);
+        ::close(ep);
+    });
+}
+
+TEST_CASE("a blocking read whose fd is closed behind the hooks' back and reused while it waits ends with EBADF",
+          "[monkey][wait]") {
+    run_patched([] {
+        int old_pair[2], fresh[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, old_pair) == 0);
+        int number = old_pair[0];
+        REQUIRE(read_after_park(number, old_pair[1], "m") == "m");   // managed, registered
+        std::string got;
+        int err = 0;
+        auto reader = gev::spawn([&] {
+            char buf[16];
+            ssize_t n = ::read(number, buf, sizeof buf);
+            err = n < 0 ? errno : 0;
+            got = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+        });
+        gev::sleep(1ms);                 // the reader parks on the old file
+        int keep = orig::dup(number);    // the old file stays alive, and its epoll entry
+        REQUIRE(keep >= 0);
+        int peer = reuse_behind_hooks(number, fresh);
+        REQUIRE(::write(peer, "new", 3) == 3);
+        REQUIRE(orig::write(old_pair[1], "old", 3) == 3);   // wakes the reader, on the old entry
+        reader.get(2s);
+        // Before the fix: the read went on with the number's new file and returned "new".
+        CHECK(got.empty());
+        CHECK(err == EBADF);
+        ::close(fresh[0]);
+        ::close(fresh[1]);
+        orig::close(keep);
+        ::close(old_pair[1]);
     });
 }
