@@ -10,6 +10,8 @@
 
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <string>
 
 using namespace gev::testing;
@@ -155,4 +157,37 @@ TEST_CASE("a number closed behind the hooks' back and reused for a file is route
             ::close(fd);
         }
     });
+}
+
+// The watchdog reports from a signal handler: with stderr a regular file and the file
+// hooks on, its write(2) must not be routed to the thread pool (a park inside a signal
+// handler).
+TEST_CASE("the blocked-hub report reaches a stderr redirected to a file while files are patched", "[monkey][file]") {
+    int log = temp_file();
+    std::fflush(stderr);
+    int saved = ::dup(2);
+    REQUIRE(::dup2(log, 2) == 2);
+    gev::monkey::patch_all();
+    gev::RunOptions opts;
+    opts.monitor = true;
+    gev::run([] {
+        auto busy = gev::spawn(gev::SpawnOptions{.name = "busy"}, [] {
+            auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+            while (std::chrono::steady_clock::now() < until) {
+            }
+        });
+        busy.join();
+        gev::sleep(std::chrono::milliseconds(60));   // one more look: the hub moved again
+    }, opts);
+    gev::monkey::unpatch_all();
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::string text(4096, '\0');
+    ssize_t n = ::pread(log, text.data(), text.size(), 0);
+    ::close(log);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    INFO(text);
+    CHECK(text.find("blocked for at least") != std::string::npos);
+    CHECK(text.find("by <busy id=") != std::string::npos);
 }
