@@ -37,8 +37,8 @@ std::string describe_hub(Hub& hub) {
                ", " + describe_state(f->state);
         std::string why = describe_wait(f, now);
         if (!why.empty()) out += ": " + why;
-        out += ", up " + seconds(now - f->spawn_ns);
-        if (f->spawn_site != nullptr) out += ", spawned at " + symbolize(f->spawn_site);
+        out += ", up " + seconds(now - f->debug.spawn_ns);
+        if (f->debug.spawn_site != nullptr) out += ", spawned at " + symbolize(f->debug.spawn_site);
         out += '\n';
     }
     return out;

@@ -88,11 +88,11 @@ void fiber_entry(bctx::transfer_t t) noexcept {
 }  // namespace
 
 Fiber::~Fiber() {
-    if (parent != nullptr) parent->unref();
+    if (greenlet.parent != nullptr) greenlet.parent->unref();
 }
 
 std::string Fiber::display_name() const {
-    if (!name.empty()) return name;
+    if (!debug.name.empty()) return debug.name;
     if (kind == FiberKind::root) return "main";
     return "Greenlet-" + std::to_string(id);
 }

@@ -59,6 +59,23 @@ struct WaitReason {
     std::int64_t number = -1;       // fd or fiber id
 };
 
+class Fiber;
+
+// What greenlet's explicit switch keeps per fiber.
+struct GreenletPart {
+    std::any transfer;                // value passed by switch_to, or a raw greenlet's result
+    Fiber* parent = nullptr;          // strong reference; raw greenlets only
+};
+
+// What only reports, dumps and the blocked-hub monitor read: never on a hot path.
+struct FiberDebug {
+    std::string name;
+    WaitReason reason;                // why it is parked
+    std::int64_t wait_deadline = -1;  // when the current park times out
+    const void* spawn_site = nullptr; // the return address of the spawn call
+    std::int64_t spawn_ns = 0;        // the hub's clock when it was spawned
+};
+
 class Fiber {
 public:
     Fiber(const Fiber&) = delete;
@@ -101,9 +118,8 @@ public:
     EhState eh;                       // saved __cxa_eh_globals of this fiber (the switch)
     std::uint64_t epoch = 0;          // bumped at the end of every park
 
-    // --- greenlet part ---
-    std::any transfer;                // value passed by switch_to, or a raw greenlet's result
-    Fiber* parent = nullptr;          // strong reference; raw greenlets only
+    // --- greenlet part (RawGreenlet's switch; hub fibers leave it empty) ---
+    GreenletPart greenlet;
 
     // --- cross-thread: wake-ups from other hubs ---
     // Any thread: who claimed the current park, and whether the node sits in the hub's
@@ -130,11 +146,7 @@ public:
     OwnedTimer start_timer;           // spawn_later
 
     // --- debug part: reports, dumps, the monitor ---
-    std::string name;
-    WaitReason reason;
-    std::int64_t wait_deadline = -1;  // for reports: when the current park times out
-    const void* spawn_site = nullptr; // for reports: the return address of the spawn call
-    std::int64_t spawn_ns = 0;        // for reports: the hub's clock when it was spawned
+    FiberDebug debug;
 
     // --- sanitizer bookkeeping for the switch ---
     void* asan_fake_stack = nullptr;

@@ -57,8 +57,8 @@ void abandon(Fiber* f) {
     f->state = FiberState::dead;
     f->queued = false;
     f->next_ready = nullptr;
-    f->reason = WaitReason{};
-    f->wait_deadline = -1;
+    f->debug.reason = WaitReason{};
+    f->debug.wait_deadline = -1;
     f->error = std::make_exception_ptr(GreenletExit{});
     f->ended_by_exit = true;
     f->ended.store(true, std::memory_order_release);

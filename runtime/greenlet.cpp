@@ -108,19 +108,19 @@ Hub& adopt(Fiber* f, const SpawnOptions& opts, const char* op) {
     f->hub = hub;
     f->id = next_fiber_id();
     f->stack_request = opts.stack_size;
-    if (!opts.name.empty()) f->name = opts.name;
+    if (!opts.name.empty()) f->debug.name = opts.name;
     hub->attach(f);
     return *hub;
 }
 }  // namespace
 
 void spawn_fiber(Fiber* f, const SpawnOptions& opts) {
-    f->spawn_site = __builtin_return_address(0);   // in the caller: gev::spawn is inlined there
+    f->debug.spawn_site = __builtin_return_address(0);   // in the caller: gev::spawn is inlined there
     adopt(f, opts, "gev::spawn").make_ready(f);   // stays `created` until it first runs
 }
 
 void spawn_fiber_later(Fiber* f, Duration delay, const SpawnOptions& opts) {
-    f->spawn_site = __builtin_return_address(0);
+    f->debug.spawn_site = __builtin_return_address(0);
     Hub& hub = adopt(f, opts, "gev::spawn_later");
     f->start_timer.owner = f;
     f->start_timer.fire = [](TimerNode* t) {

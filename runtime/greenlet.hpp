@@ -138,7 +138,7 @@ public:
     }
     std::uint64_t id() const noexcept { return fiber()->id; }
     std::string name() const { return fiber()->display_name(); }
-    void set_name(std::string n) const { fiber()->name = std::move(n); }
+    void set_name(std::string n) const { fiber()->debug.name = std::move(n); }
 
     // Calls fn(handle) in a new fiber once this one has ended (at once if it has).
     LinkId link(std::function<void(Greenlet<>)> fn) const { return detail::link_fiber(fiber(), std::move(fn), 0); }

@@ -243,8 +243,8 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
         timer.fire = on_park_timeout;
         arm(&timer, deadline_ns);
     }
-    self->reason = why;
-    self->wait_deadline = deadline_ns;
+    self->debug.reason = why;
+    self->debug.wait_deadline = deadline_ns;
     self->state = FiberState::parked;
     // A waker on another hub may have claimed this park between the wait's
     // registration and here: then it is as good as woken.
@@ -252,8 +252,8 @@ Wake Hub::park(const WaitReason& why, std::int64_t deadline_ns, bool interruptib
         make_ready(self);
     reschedule(self);
     next_epoch(self);
-    self->reason = WaitReason{};
-    self->wait_deadline = -1;
+    self->debug.reason = WaitReason{};
+    self->debug.wait_deadline = -1;
     cancel(&timer);
     if (interruptible) raise_pending(self);
     // Woken by a kill while unwinding: that wake-up is spent, so the first wait after
@@ -399,7 +399,7 @@ bool Hub::spin_for_work(std::int64_t limit_ns) noexcept {
 
 void Hub::attach(Fiber* f) noexcept {
     f->attached = true;
-    f->spawn_ns = now_;
+    f->debug.spawn_ns = now_;
     f->all_prev = nullptr;
     f->all_next = all_;
     if (all_ != nullptr) all_->all_prev = f;

@@ -37,14 +37,14 @@ const char* state_name(FiberState s) {
 }
 
 std::string format_reason(const Fiber* f, std::int64_t now) {
-    const WaitReason& r = f->reason;
+    const WaitReason& r = f->debug.reason;
     char buf[64];
     std::string s;
     switch (r.kind) {
         case WaitKind::none:
             return f->state == FiberState::suspended ? "switched away (greenlet switch)" : "";
         case WaitKind::sleep:
-            return "sleep " + format_seconds(f->wait_deadline - now) + " left";
+            return "sleep " + format_seconds(f->debug.wait_deadline - now) + " left";
         case WaitKind::join:
             s = "join fiber " + std::to_string(r.number);
             break;
@@ -59,7 +59,7 @@ std::string format_reason(const Fiber* f, std::int64_t now) {
             s = "idle";
             break;
     }
-    if (f->wait_deadline >= 0) s += " (times out in " + format_seconds(f->wait_deadline - now) + ")";
+    if (f->debug.wait_deadline >= 0) s += " (times out in " + format_seconds(f->debug.wait_deadline - now) + ")";
     return s;
 }
 

@@ -129,7 +129,7 @@ extern "C" void on_request(int sig, siginfo_t* si, void* uc) {
             w.str("the hub's own loop\n");
         } else {
             w.fiber(f).str(", spawned at ");
-            if (f->spawn_site != nullptr) w.code_address(f->spawn_site);
+            if (f->debug.spawn_site != nullptr) w.code_address(f->debug.spawn_site);
             else w.str("-\n");
         }
         w.str("gev: its backtrace:\n");

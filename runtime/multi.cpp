@@ -106,7 +106,7 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
         main->is_main = true;
         main->hub = hub0.get();
         main->id = next_fiber_id();
-        main->name = "main";
+        main->debug.name = "main";
         hub0->attach(main);
         hub0->make_ready(main);
         monitor_hub(hub0.get(), o.monitor);
@@ -181,14 +181,14 @@ void spawn_fiber_on(Fiber* f, unsigned index, const SpawnOptions& opts) {
     Hub* target = here->runtime != nullptr ? here->runtime->hubs[index] : here;
     if (target == here) {
         spawn_fiber(f, opts);
-        f->spawn_site = site;
+        f->debug.spawn_site = site;
         return;
     }
-    f->spawn_site = site;
+    f->debug.spawn_site = site;
     f->hub = target;
     f->id = next_fiber_id();
     f->stack_request = opts.stack_size;
-    if (!opts.name.empty()) f->name = opts.name;
+    if (!opts.name.empty()) f->debug.name = opts.name;
     f->ref();   // for the post
     target->post(adopt_remote, f, 0);
 }

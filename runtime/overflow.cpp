@@ -105,7 +105,7 @@ void die_stack_overflow(const Fiber* f, const void* fault, std::uintptr_t sp) no
             w.str(", unguarded, found at a switch-out with the stack pointer at ").hex(sp);
         }
         w.str("), spawned at ");
-        if (f->spawn_site != nullptr) w.code_address(f->spawn_site);
+        if (f->debug.spawn_site != nullptr) w.code_address(f->debug.spawn_site);
         else w.str("-\n");
         w.str("gev: where it overflowed:\n");
     }

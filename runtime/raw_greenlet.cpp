@@ -12,8 +12,8 @@ namespace gev::detail {
 void adopt_raw(Fiber* f, Fiber* parent) {
     f->id = next_fiber_id();
     f->handles = 1;
-    f->parent = parent != nullptr ? parent : current_fiber();
-    f->parent->ref();
+    f->greenlet.parent = parent != nullptr ? parent : current_fiber();
+    f->greenlet.parent->ref();
 }
 
 Fiber* adopt_current() noexcept {
@@ -25,11 +25,11 @@ Fiber* adopt_current() noexcept {
 
 void set_raw_parent(Fiber* f, Fiber* parent) {
     if (parent == nullptr) throw_usage(std::errc::invalid_argument, "RawGreenlet::set_parent: empty parent");
-    for (Fiber* p = parent; p != nullptr; p = p->parent)
+    for (Fiber* p = parent; p != nullptr; p = p->greenlet.parent)
         if (p == f) throw_usage(std::errc::invalid_argument, "RawGreenlet::set_parent: cyclic parent chain");
     parent->ref();
-    if (f->parent != nullptr) f->parent->unref();
-    f->parent = parent;
+    if (f->greenlet.parent != nullptr) f->greenlet.parent->unref();
+    f->greenlet.parent = parent;
 }
 
 namespace {
@@ -44,7 +44,7 @@ void start(Fiber* f) {
 
 // The first living fiber up the parent chain (the thread's main greenlet at the end).
 Fiber* living_ancestor(Fiber* f) {
-    while (f != nullptr && f->state == FiberState::dead) f = f->parent;
+    while (f != nullptr && f->state == FiberState::dead) f = f->greenlet.parent;
     return f != nullptr ? f : root_fiber();
 }
 
@@ -73,9 +73,9 @@ namespace {
     self->state = FiberState::running;
     Hub::raise_pending(self);
     std::any got;
-    if (self->transfer.has_value()) [[unlikely]] {
-        got = std::move(self->transfer);
-        self->transfer.reset();
+    if (self->greenlet.transfer.has_value()) [[unlikely]] {
+        got = std::move(self->greenlet.transfer);
+        self->greenlet.transfer.reset();
     }
     return got;
 }
@@ -98,7 +98,7 @@ std::any switch_into(Fiber* target, std::any&& value) {
     Fiber* self = t_current;
     if (!resumable(self, target)) [[unlikely]]
         return switch_other(target, std::move(value));
-    if (value.has_value()) target->transfer = std::move(value);
+    if (value.has_value()) target->greenlet.transfer = std::move(value);
     return resume(self, target);
 }
 
@@ -108,8 +108,8 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
     if (target->kind == FiberKind::raw && target->state == FiberState::created && exception) {
         // Never started: it dies at once, and the exception goes where its result would.
         target->state = FiberState::dead;
-        if (is_greenlet_exit(exception)) return switch_slow(self, target->parent, {}, nullptr);
-        return switch_slow(self, target->parent, {}, std::move(exception));
+        if (is_greenlet_exit(exception)) return switch_slow(self, target->greenlet.parent, {}, nullptr);
+        return switch_slow(self, target->greenlet.parent, {}, std::move(exception));
     }
     if (target == self) {
         if (exception) std::rethrow_exception(exception);
@@ -121,7 +121,7 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
     if (target->hub != nullptr && target->hub != Hub::current())
         throw_usage(std::errc::operation_not_permitted, "RawGreenlet::switch_to: the greenlet belongs to another thread");
     if (target->ctx == nullptr && target->kind == FiberKind::raw) start(target);
-    target->transfer = std::move(value);
+    target->greenlet.transfer = std::move(value);
     if (exception) {
         target->pending = std::move(exception);
         target->pending_timeout = 0;
@@ -136,12 +136,12 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
         self->hub->settle_wakeups(self);
     }
     bool exited = error && is_greenlet_exit(error);
-    Fiber* target = living_ancestor(self->parent);
+    Fiber* target = living_ancestor(self->greenlet.parent);
     // greenlet's rule for a parent that never ran: an exception kills it unstarted and
     // goes on up; a result starts it, with the result as its argument.
     while (error && target->kind == FiberKind::raw && target->state == FiberState::created) {
         target->state = FiberState::dead;
-        target = living_ancestor(target->parent);
+        target = living_ancestor(target->greenlet.parent);
     }
     Hub* hub = Hub::current();
     if (target == root_fiber() && hub != nullptr) {
@@ -156,9 +156,9 @@ std::any switch_slow(Fiber* self, Fiber* target, std::any value, std::exception_
         target->pending = std::move(error);
         target->pending_timeout = 0;
     } else {
-        target->transfer = exited ? std::any{} : std::move(self->transfer);
+        target->greenlet.transfer = exited ? std::any{} : std::move(self->greenlet.transfer);
     }
-    self->transfer.reset();
+    self->greenlet.transfer.reset();
     error = nullptr;   // switch_final never returns: nothing on this frame may still own memory
     if (target->kind == FiberKind::raw && target->ctx == nullptr) {
         try {
@@ -197,7 +197,7 @@ std::any RawGreenlet::throw_in(std::exception_ptr exception) const {
 }
 
 RawGreenlet RawGreenlet::parent() const {
-    detail::Fiber* p = f_->parent;
+    detail::Fiber* p = f_->greenlet.parent;
     if (p == nullptr) return RawGreenlet();
     p->ref();
     ++p->handles;

@@ -28,16 +28,16 @@ public:
     explicit RawTask(G&& fn) : Fiber(FiberKind::raw, 1), fn_(std::in_place, std::forward<G>(fn)) {}
     void invoke() override {
         DropOnExit<F> drop{fn_};   // even when it throws
-        std::any arg = std::move(transfer);
-        transfer.reset();
+        std::any arg = std::move(greenlet.transfer);
+        greenlet.transfer.reset();
         if constexpr (std::is_invocable_v<F&, std::any>) {
             using R = std::invoke_result_t<F&, std::any>;
             if constexpr (std::is_void_v<R>) (*fn_)(std::move(arg));
-            else transfer = std::any((*fn_)(std::move(arg)));
+            else greenlet.transfer = std::any((*fn_)(std::move(arg)));
         } else {
             using R = std::invoke_result_t<F&>;
             if constexpr (std::is_void_v<R>) (*fn_)();
-            else transfer = std::any((*fn_)());
+            else greenlet.transfer = std::any((*fn_)());
         }
     }
     void drop_function() noexcept override { fn_.reset(); }

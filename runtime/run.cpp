@@ -27,7 +27,7 @@ void run_main(Fiber* main, const RunOptions& options) {
     main->is_main = true;
     main->hub = hub.get();
     main->id = next_fiber_id();
-    main->name = "main";
+    main->debug.name = "main";
     hub->attach(main);
     hub->make_ready(main);
     monitor_hub(hub.get(), options.monitor);

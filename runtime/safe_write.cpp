@@ -49,7 +49,7 @@ SafeWriter& SafeWriter::hex(std::uintptr_t v) noexcept {
 
 SafeWriter& SafeWriter::fiber(const Fiber* f) noexcept {
     str("<");
-    if (!f->name.empty()) str(f->name.data(), f->name.size());
+    if (!f->debug.name.empty()) str(f->debug.name.data(), f->debug.name.size());
     else if (f->kind == FiberKind::root) str("main");
     else str("Greenlet-").num(f->id);
     return str(" id=").num(f->id).str(">");

@@ -23,7 +23,7 @@ void count_fiber(const Fiber* f, HubStats& s) {
         case FiberState::dead: return;
         case FiberState::parked:
             ++s.parked;
-            switch (f->reason.kind) {
+            switch (f->debug.reason.kind) {
                 case WaitKind::fd: ++s.parked_io; break;
                 case WaitKind::sleep: ++s.parked_sleep; break;
                 case WaitKind::object: ++s.parked_sync; break;

@@ -21,7 +21,7 @@ using Trace = std::vector<std::string>;
 // Whether the fiber is parked in a wait named `what` (as fiber dumps show it).
 bool parked_on(const gev::Greenlet<>& g, const char* what) {
     const gev::detail::Fiber* f = g.fiber();
-    return f->state == gev::detail::FiberState::parked && std::string(f->reason.what) == what;
+    return f->state == gev::detail::FiberState::parked && std::string(f->debug.reason.what) == what;
 }
 
 }  // namespace
