@@ -3,11 +3,11 @@
 // socket, pipe, eventfd and a blocking accept on a fiber fail at once with -1 and EMFILE,
 // as the C library's do, parking no one and leaving no fd-table description behind; once
 // an fd is free the listener's pending connection is accepted and served.
+#include "fd_exhaust.hpp"
 #include "monkey_support.hpp"
 #include "monkey/fd_table.hpp"
 
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 
 #include <cerrno>
 #include <vector>
@@ -15,47 +15,6 @@
 using namespace std::chrono_literals;
 using namespace gev::testing;
 namespace md = gev::monkey::detail;
-
-namespace {
-
-int free_fds() {
-    std::vector<int> got;
-    for (int fd; got.size() < 256 && (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) got.push_back(fd);
-    for (int fd : got) ::close(fd);
-    return static_cast<int>(got.size());
-}
-
-// Takes every free fd below a soft limit a few above those open now; gives them back,
-// then the limit, at the end of its scope.
-class Exhausted {
-public:
-    Exhausted() {
-        ::getrlimit(RLIMIT_NOFILE, &saved_);
-        rlimit low = saved_;
-        low.rlim_cur = static_cast<rlim_t>(count_fds()) + 16;
-        REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
-        for (int fd; fds_.size() < 256 && (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fds_.push_back(fd);
-        REQUIRE(errno == EMFILE);
-    }
-    Exhausted(const Exhausted&) = delete;
-    Exhausted& operator=(const Exhausted&) = delete;
-    ~Exhausted() {
-        release(static_cast<int>(fds_.size()));
-        ::setrlimit(RLIMIT_NOFILE, &saved_);
-    }
-    void release(int n) {
-        for (; n > 0 && !fds_.empty(); --n) {
-            ::close(fds_.back());
-            fds_.pop_back();
-        }
-    }
-
-private:
-    rlimit saved_{};
-    std::vector<int> fds_;
-};
-
-}  // namespace
 
 TEST_CASE("out of fds, the hooked socket, pipe, eventfd and a blocking accept fail with EMFILE and park no one",
           "[monkey][fault][fds]") {

@@ -4,9 +4,9 @@
 // eventfd) each fail with a std::system_error naming the operation, with EMFILE; a call
 // that needs two fds and got one gives it back; and the program goes on: once fds are
 // free the same calls work, and the listener serves the connection it refused.
+#include "fd_exhaust.hpp"
 #include "net_support.hpp"
 
-#include <sys/resource.h>
 
 #include <exception>
 #include <thread>
@@ -17,40 +17,6 @@ using gev::net::SocketError;
 using namespace gev::testing;
 
 namespace {
-
-// How many fds can be opened now, below the limit (none is kept).
-int free_fds() {
-    std::vector<int> got;
-    for (int fd; got.size() < 256 && (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) got.push_back(fd);
-    for (int fd : got) ::close(fd);
-    return static_cast<int>(got.size());
-}
-
-// Takes every free fd below a soft limit a few above those open now, but `spare`; gives
-// them back (and the limit) at the end of its scope.
-class Exhausted {
-public:
-    explicit Exhausted(int spare) {
-        REQUIRE(limit_.set_soft(static_cast<rlim_t>(count_fds()) + 16));
-        for (int fd; fds_.size() < 256 && (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fds_.push_back(fd);
-        REQUIRE(errno == EMFILE);
-        release(spare);
-        REQUIRE(free_fds() == spare);
-    }
-    Exhausted(const Exhausted&) = delete;
-    Exhausted& operator=(const Exhausted&) = delete;
-    ~Exhausted() { release(static_cast<int>(fds_.size())); }
-    void release(int n) {
-        for (; n > 0 && !fds_.empty(); --n) {
-            ::close(fds_.back());
-            fds_.pop_back();
-        }
-    }
-
-private:
-    FdLimit limit_;   // restored after the fds are closed (members go in reverse)
-    std::vector<int> fds_;
-};
 
 // Runs call, which must throw a std::system_error with EMFILE whose what() names `op`.
 template <class F>
