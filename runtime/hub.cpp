@@ -171,22 +171,6 @@ void Hub::reschedule(Fiber* self) noexcept {
     self->state = FiberState::running;
 }
 
-// The turn between two passes over the ready queue, cheap when there is nothing to
-// look at: no post, no timer and no IO in flight leave the poller only its tidying up
-// after other threads (it makes no system call then).
-void Hub::between_passes() noexcept {
-    if (inbox_.nonempty() || !timers_.empty() || poller_->outstanding() != 0) {
-        turn(0);
-        return;
-    }
-    {
-        NoPark guard(*this, "an IO completion");
-        poller_->poll(0);
-    }
-    ++polls_;
-    budget_ = ready_count_;
-}
-
 void Hub::leave_main(Fiber* self) noexcept {
     switch_final(self, root_);
 }

@@ -188,7 +188,16 @@ private:
     static bool can_raise_slow(const Fiber* self) noexcept;
     Fiber* pop_ready() noexcept;
     void turn(std::int64_t timeout_ns) noexcept;
-    void between_passes() noexcept;
+    // The turn between two passes over the ready queue. Inline, for the common case with
+    // nothing to look at (no post, no timer, the poller at rest): then it is no turn.
+    void between_passes() noexcept {
+        if (inbox_.nonempty() || !timers_.empty() || !poller_->at_rest()) [[unlikely]] {
+            turn(0);
+            return;
+        }
+        ++polls_;
+        budget_ = ready_count_;
+    }
     void fire_timers() noexcept;
     bool drain_inbox() noexcept;
     bool spin_for_work(std::int64_t limit_ns) noexcept;

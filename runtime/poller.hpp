@@ -68,6 +68,10 @@ public:
     virtual void poll(std::int64_t timeout_ns) noexcept = 0;
     virtual void wake() noexcept = 0;
     std::size_t outstanding() const noexcept { return armed_; }
+    // Whether poll(0) would find nothing to do: no wait armed, nothing the backend owes
+    // a turn (io_uring's queued submissions), no forget sent from another thread. The
+    // hub then skips the look between two passes over its ready queue.
+    bool at_rest() const noexcept { return armed_ == 0 && !owes_turn_ && !forgets_sent(); }
     // Inline: an op that does not block costs its one system call and nothing else.
     // io() for a caller that has just made op's call itself and seen that it would
     // block (select's own poll): the wait, without a second try first.
@@ -173,6 +177,11 @@ private:
     const std::uint16_t tries_first_;   // try_kinds(style_), one test in io()
     std::size_t armed_ = 0;
     FdTable fds_;
+
+protected:
+    bool owes_turn_ = false;   // a backend's work beyond armed waits: see at_rest()
+
+private:
     FdOwner owner_;
 };
 

@@ -97,7 +97,10 @@ public:
             timeout_ns = 0;
         }
         if (timeout_ns == 0) {
-            if (outstanding() == 0 && io_uring_sq_ready(&ring_) == 0) return;
+            if (outstanding() == 0 && io_uring_sq_ready(&ring_) == 0) {
+                owes_turn_ = false;
+                return;
+            }
             io_uring_submit_and_get_events(&ring_);
         } else {
             if (!wake_armed_) arm_wake();   // a blocking wait must be one wake() can end
@@ -107,6 +110,7 @@ public:
         }
         reap();
         if (forgets_sent()) take_forgets();
+        owes_turn_ = io_uring_sq_ready(&ring_) != 0 || accepts_.owes_turn();
     }
 
 private:
@@ -128,6 +132,7 @@ private:
     }
 
     int arm(IoOp& op, FdState*, bool readiness) noexcept override {
+        owes_turn_ = true;   // a submission, or a listener's queue to serve
         if (!readiness && accepts_.wants(op)) [[unlikely]] {
             if (accepts_.arm(op)) return 0;
         } else if (readiness && accepts_.readiness(op)) [[unlikely]] {
@@ -139,7 +144,10 @@ private:
         return 0;
     }
 
-    void release(int fd) noexcept override { accepts_.release(fd); }
+    void release(int fd) noexcept override {
+        accepts_.release(fd);
+        owes_turn_ = true;
+    }
 
     // UringRing, for the listeners.
     io_uring_sqe* take_sqe() noexcept override { return sqe(); }
@@ -170,6 +178,7 @@ private:
 
     // A free SQE. Inline: every submitted op takes one.
     io_uring_sqe* sqe() noexcept {
+        owes_turn_ = true;
         if (io_uring_sqe* e = io_uring_get_sqe(&ring_)) [[likely]] return e;
         return sqe_when_full();
     }
@@ -223,6 +232,7 @@ private:
     }
 
     void cancel(IoOp& op) noexcept override {
+        owes_turn_ = true;   // the cancellation, or a listener left without a waiter
         if ((op.kind == IoKind::accept || op.kind == IoKind::poll) && accepts_.cancel(op)) return;
         io_uring_sqe* e = sqe();
         io_uring_prep_cancel(e, &op, 0);

@@ -70,6 +70,8 @@ public:
     // Whether a waiter can be served from a queue now; serve_due() does it.
     bool due() const noexcept { return !due_.empty() || !polls_due_.empty(); }
     void serve_due() noexcept;
+    // Whether the next turn has work here (a stop_idle() or a serve_due() to make).
+    bool owes_turn() const noexcept { return idle_check_ || due(); }
     // A completion whose user_data has the listener tag.
     static bool is_listener(const void* data) noexcept { return (reinterpret_cast<std::uintptr_t>(data) & 1) != 0; }
     void completion(void* data, int res, bool more) noexcept;
