@@ -5,9 +5,9 @@
 // (IORING_OP_ASYNC_CANCEL); the common layer keeps its fiber parked until the
 // cancellation completes, before its stack frame can be reused. Under pressure: a full
 // submission queue is flushed (completions reaped, so the kernel takes more) a bounded
-// number of times; the wake-up poll is re-armed before every blocking wait, so it cannot
-// be lost; nothing that can fail runs once an SQE names an op; forget() waits for the
-// kernel to let go of the fd. $GEV_URING_ENTRIES sizes the ring (default 256).
+// number of times; the wake-up poll (multishot, on an eventfd never read back) is
+// re-armed before every blocking wait, so it cannot be lost; nothing that can fail runs
+// once an SQE names an op; forget() waits for the kernel to let go of the fd. $GEV_URING_ENTRIES sizes the ring (default 256).
 // Modes ($GEV_URING_MODE, for measuring): "submit" (default) hands every op to the kernel;
 // "try" first makes the system call and submits only what would block; "poll" waits
 // for readiness (POLL_ADD) and then makes the call, as epoll does.
@@ -82,6 +82,7 @@ public:
 
     // The multishot poll on the eventfd that wake() writes to. It ends (a completion
     // without IORING_CQE_F_MORE) when the completion queue overflows, among others.
+    // Re-armed on a counter left non-zero, it posts once at once: one spare turn.
     void arm_wake() noexcept {
         io_uring_sqe* e = sqe();
         io_uring_prep_poll_multishot(e, efd_, POLLIN);
@@ -249,8 +250,8 @@ private:
             void* data = io_uring_cqe_get_data(cqe);
             if (data == &g_cancel_tag) continue;
             if (data == &g_wake_tag) {
-                std::uint64_t v;
-                [[maybe_unused]] ssize_t r = ::read(efd_, &v, sizeof v);
+                // Not read back: a multishot poll posts on each write's wake-up, readable
+                // or not (io_uring's poll is edge-triggered), so a woken hub makes no read(2).
                 if (!(cqe->flags & IORING_CQE_F_MORE)) wake_armed_ = false;   // re-armed before the next block
                 continue;
             }
