@@ -9,7 +9,6 @@
 #include "runtime/errors.hpp"
 #include "runtime/hub.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -92,33 +91,17 @@ int Popen::wait(MaybeDuration timeout) {
 }
 
 // Parks on the pidfd until the child ends or `deadline` (the hub's clock, <0: none);
-// `timeout` is what TimeoutExpired reports. A second fiber waiting at the same time
-// (the poller lets one fiber wait per fd) watches a duplicate of the pidfd instead.
+// `timeout` is what TimeoutExpired reports. A poll on a pidfd is a watch (io.hpp), so
+// any number of fibers wait on one child at once.
 int Popen::wait_until(std::int64_t deadline, MaybeDuration timeout) {
     gev::detail::Hub& hub = gev::detail::Hub::require("gev::subprocess::Popen::wait");
-    struct Dup {
-        int fd = -1;
-        ~Dup() {
-            if (fd < 0) return;
-            gev::detail::forget_fd(fd);
-            ::close(fd);
-        }
-    } dup;
     while (!try_reap()) {
         gev::detail::IoOp op;
         op.kind = gev::detail::IoKind::poll;
-        op.fd = dup.fd >= 0 ? dup.fd : pidfd_;
+        op.fd = pidfd_;
         op.flags = POLLIN;
         op.use = gev::detail::FdUse::raw;
-        gev::detail::IoResult r;
-        try {
-            r = hub.poller().io(op, deadline);
-        } catch (const ConcurrentObjectUseError&) {
-            if (dup.fd >= 0) throw;
-            dup.fd = ::fcntl(pidfd_, F_DUPFD_CLOEXEC, 3);
-            if (dup.fd < 0) throw std::system_error(errno, std::generic_category(), "wait pid " + std::to_string(pid_) + ": dup");
-            continue;
-        }
+        gev::detail::IoResult r = hub.poller().io(op, deadline);
         if (r.outcome == gev::detail::WaitOutcome::timed_out || (r.ready() && r.res == -ETIMEDOUT))
             throw TimeoutExpired(args_, timeout.value_or(Duration{0}), out_, err_);
         if (r.ready() && r.res < 0 && r.res != -ECANCELED)

@@ -9,6 +9,7 @@
 #include "runtime/poller.hpp"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -79,26 +80,37 @@ private:
     std::vector<int> incoming_;
 };
 
+std::atomic<Reaper*> g_current{nullptr};
+std::mutex g_start;
+
+// A fork waits while another thread starts a reaper: the child's copy of the mutex would
+// otherwise stay locked by a thread the child does not have, and its first abandoned
+// child would hang it. Registered when the library is loaded, before any thread can hold it.
+[[maybe_unused]] const bool g_fork_safe = [] {
+    ::pthread_atfork([] { g_start.lock(); }, [] { g_start.unlock(); }, [] { g_start.unlock(); });
+    return true;
+}();
+
 // The reaper of this process (never destroyed: its thread runs until the process ends).
 // nullptr when it could not start.
 Reaper* reaper() noexcept {
-    static std::atomic<Reaper*> current{nullptr};
-    static std::mutex start;
-    Reaper* r = current.load(std::memory_order_acquire);
+    Reaper* r = g_current.load(std::memory_order_acquire);
     if (r != nullptr && r->owner() == ::getpid()) return r;
-    std::lock_guard lock(start);
-    r = current.load(std::memory_order_relaxed);
+    std::lock_guard lock(g_start);
+    r = g_current.load(std::memory_order_relaxed);
     if (r != nullptr && r->owner() == ::getpid()) return r;
     try {
         r = new Reaper;
     } catch (const std::exception&) {
         return nullptr;
     }
-    current.store(r, std::memory_order_release);
+    g_current.store(r, std::memory_order_release);
     return r;
 }
 
 }  // namespace
+
+std::mutex& reaper_start_mutex() noexcept { return g_start; }
 
 int reap(int pidfd, int flags, int& status) noexcept {
     siginfo_t si{};

@@ -3,6 +3,8 @@
 // only caller.
 #pragma once
 
+#include <mutex>
+
 namespace gev::subprocess::proc_detail {
 
 // Takes ownership of pidfd (a child of ours not yet reaped). Reaps now if the child has
@@ -13,5 +15,9 @@ void reap_later(int pidfd) noexcept;
 // waitid(P_PIDFD, pidfd, WEXITED | flags). Returns 1 with `status` set to Python's
 // returncode when reaped, 0 when WNOHANG found it running, -errno on failure.
 int reap(int pidfd, int flags, int& status) noexcept;
+
+// Held while a thread starts the process's reaper; a fork waits for it (pthread_atfork).
+// For tests, which hold it across a fork.
+std::mutex& reaper_start_mutex() noexcept;
 
 }  // namespace gev::subprocess::proc_detail

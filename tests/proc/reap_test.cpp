@@ -3,7 +3,13 @@
 // and reaped once it exits: no zombie, no fd left open. Also: children run in parallel.
 #include "proc_support.hpp"
 
+#include "proc/reaper.hpp"
+
 #include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
 
 using namespace proc_test;
 
@@ -193,4 +199,44 @@ TEST_CASE("several fibers may wait on one Popen and all get its returncode", "[p
         for (auto& g : gs) REQUIRE(g.get() == 0);
         REQUIRE(open_fds() == fds);
     });
+}
+
+TEST_CASE("a fork while another thread starts the reaper leaves the child able to abandon children",
+          "[proc][reap][fork]") {
+    // Another thread holds the reaper's start lock, as while it starts this process's
+    // reaper; the fork waits for it, so the child's copy is free.
+    std::mutex& start = sp::proc_detail::reaper_start_mutex();
+    std::atomic<bool> held{false};
+    std::thread holder([&] {
+        std::lock_guard lock(start);
+        held.store(true);
+        std::this_thread::sleep_for(30ms);
+    });
+    while (!held.load()) std::this_thread::yield();
+    pid_t child = ::fork();
+    if (child == 0) {
+        int pid;
+        {
+            sp::Popen p({"sleep", "10"});   // abandoned: the child starts a reaper of its own
+            pid = p.pid();
+        }
+        ::kill(pid, SIGKILL);
+        for (int i = 0; i < 600 && state_of(pid) != 0; ++i) std::this_thread::sleep_for(5ms);
+        ::_exit(state_of(pid) == 0 ? 0 : 3);
+    }
+    holder.join();
+    REQUIRE(child > 0);
+    int status = 0;
+    bool ended = false;
+    for (int i = 0; i < 500 && !ended; ++i) {
+        ended = ::waitpid(child, &status, WNOHANG) == child;
+        if (!ended) std::this_thread::sleep_for(10ms);
+    }
+    if (!ended) {   // hung on the start lock: end it, so the test fails rather than hangs
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &status, 0);
+    }
+    REQUIRE(ended);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
 }
