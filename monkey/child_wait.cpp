@@ -51,7 +51,8 @@ void retry_parked(Hub& hub, int pidfd, Attempt attempt) {
     std::int64_t step = kChildPollFirstNs;
     while (!attempt()) {
         if (pidfd >= 0) {
-            wait_fd(&hub, pidfd, POLLIN, -1, FdView{});
+            FdWait none;
+            wait_fd(&hub, pidfd, POLLIN, FdView{}, none);
             continue;
         }
         park_until(hub, hub.deadline_after(std::chrono::nanoseconds(step)));

@@ -3,8 +3,8 @@
 // with MSG_WAITALL) keeps going until all of it is through, as the kernel's blocking
 // call does, and returns the partial count if an error or the timeout comes after
 // some bytes moved. SO_RCVTIMEO/SO_SNDTIMEO end the wait with EAGAIN. A number the
-// hooks' table finds naming another file after a wait ends the call with EBADF. errno
-// is left untouched on success, and is the real call's on failure.
+// hooks' table finds naming another file after a wait ends the call with EBADF
+// (wait_fd's rule). errno is left untouched on success, and is the real call's on failure.
 #pragma once
 
 #include "monkey/fd_table.hpp"
@@ -25,9 +25,7 @@ template <class Attempt>
 ssize_t emulate(Hub* hub, int fd, const FdView& v, bool out, std::size_t total, bool whole, Attempt attempt) {
     int saved = errno;
     std::size_t done = 0;
-    std::int64_t deadline = -1;
-    bool waited = false;
-    std::uint32_t files = 0;   // the number's file when the call first waited
+    FdWait waits;
     for (;;) {
         ssize_t r = attempt(done);
         if (r > 0) {
@@ -40,17 +38,10 @@ ssize_t emulate(Hub* hub, int fd, const FdView& v, bool out, std::size_t total, 
             if (done > 0) break;
             return -1;
         }
-        if (!waited) {
-            waited = true;
-            // A number reused behind the hooks' back: the new file is not ours to emulate.
-            if (fd_stale(fd, v)) return done > 0 ? static_cast<ssize_t>(done) : -1;
-            deadline = deadline_in(hub, fd_timeout(*v.desc, out));
-            files = v.entry->files.load(std::memory_order_acquire);
-        }
-        int w = wait_fd(hub, fd, out ? POLLOUT : POLLIN, deadline, v);
-        // Closed and reused behind the hooks' back while it waited (the hooks' table saw
-        // the new file): the call's own file is gone, and the next try would use another.
-        if (w == 0 && v.entry->files.load(std::memory_order_acquire) != files) w = EBADF;
+        int w = wait_fd(hub, fd, out ? POLLOUT : POLLIN, v, waits);
+        // A number reused behind the hooks' back before the call waited: the new file is
+        // not ours to emulate, and the last try's errno is its answer.
+        if (w == ESTALE) return done > 0 ? static_cast<ssize_t>(done) : -1;
         if (w != 0) {
             if (done > 0) break;
             errno = w == ETIMEDOUT ? EAGAIN : w;

@@ -52,10 +52,12 @@ int accept_common(int fd, sockaddr* addr, socklen_t* len, int flags) {
 }
 
 // A blocking connect() on AF_UNIX whose listener's backlog is full fails with EAGAIN
-// on a non-blocking socket and cannot be waited for: retry every millisecond.
-int connect_backlog(md::Hub* hub, int fd, const sockaddr* addr, socklen_t len, std::int64_t deadline) {
+// on a non-blocking socket and cannot be waited for: retry every millisecond. As after
+// wait_fd, a number that came to name another file meanwhile ends it with EBADF.
+int connect_backlog(md::Hub* hub, int fd, const md::FdView& v, const md::FdWait& w, const sockaddr* addr,
+                    socklen_t len) {
     for (;;) {
-        if (deadline >= 0 && gev::detail::clock_ns() >= deadline) {
+        if (w.deadline >= 0 && gev::detail::clock_ns() >= w.deadline) {
             errno = EAGAIN;
             return -1;
         }
@@ -64,6 +66,10 @@ int connect_backlog(md::Hub* hub, int fd, const sockaddr* addr, socklen_t len, s
         } else {
             timespec ms{0, 1'000'000};
             orig::nanosleep(&ms, nullptr);
+        }
+        if (md::wait_moved(v, w)) {
+            errno = EBADF;
+            return -1;
         }
         int r = orig::connect(fd, addr, len);
         if (r == 0 || errno != EAGAIN) return r;
@@ -116,14 +122,14 @@ int connect(int fd, const sockaddr* addr, socklen_t len) {
     int saved = errno;
     if (orig::connect(fd, addr, len) == 0) return 0;
     if (errno != EINPROGRESS && !(errno == EAGAIN && addr != nullptr && addr->sa_family == AF_UNIX)) return -1;
-    if (md::fd_stale(fd, v)) return -1;
-    std::int64_t deadline = md::deadline_in(hub, md::fd_timeout(*v.desc, true));
+    md::FdWait waits;
+    if (!md::wait_begin(hub, fd, v, true, waits)) return -1;
     if (errno == EAGAIN) {
-        if (connect_backlog(hub, fd, addr, len, deadline) != 0) return -1;
+        if (connect_backlog(hub, fd, v, waits, addr, len) != 0) return -1;
         errno = saved;
         return 0;
     }
-    int w = md::wait_fd(hub, fd, POLLOUT, deadline, v);
+    int w = md::wait_fd(hub, fd, POLLOUT, v, waits);
     if (w != 0) {   // the kernel's blocking connect says EINPROGRESS when SO_SNDTIMEO ends it
         errno = w == ETIMEDOUT ? EINPROGRESS : w;
         return -1;

@@ -25,14 +25,13 @@ namespace orig = gev::monkey::original;
 namespace {
 
 constexpr std::int64_t kNsPerSec = 1'000'000'000;
-constexpr std::int64_t kUnset = -2;
 
 // One end of a two-fd transfer: the source waits for POLLIN, the destination POLLOUT.
 struct End {
     int fd;
     short events;
     md::FdView v;
-    std::int64_t deadline = kUnset;   // from its SO_RCVTIMEO/SO_SNDTIMEO, set at its first wait
+    md::FdWait wait{};   // its deadline and file, from its first wait
 };
 
 // Which end would block now (the first that poll(2) does not call ready); -1: both are.
@@ -56,7 +55,8 @@ void pause_briefly(md::Hub* hub) {
 }
 
 // After EAGAIN: 0 when the blocked end may be ready (try again), else the errno that
-// ends the call (EAGAIN: the caller's own non-blocking end, or a timeout; EBADF).
+// ends the call (EAGAIN: the caller's own non-blocking end, or a timeout; EBADF: its
+// number names another file, found before the first wait or after any).
 int wait_blocked(md::Hub* hub, End (&ends)[2]) {
     int i = blocked_end(ends);
     if (i < 0) {
@@ -65,12 +65,8 @@ int wait_blocked(md::Hub* hub, End (&ends)[2]) {
     }
     End& e = ends[i];
     if (!e.v.emulate) return EAGAIN;
-    if (e.deadline == kUnset) {
-        if (md::fd_stale(e.fd, e.v)) return EBADF;
-        e.deadline = md::deadline_in(hub, md::fd_timeout(*e.v.desc, e.events == POLLOUT));
-    }
-    int w = md::wait_fd(hub, e.fd, e.events, e.deadline, e.v);
-    return w == ETIMEDOUT ? EAGAIN : w;
+    int w = md::wait_fd(hub, e.fd, e.events, e.v, e.wait);
+    return w == ETIMEDOUT ? EAGAIN : w == ESTALE ? EBADF : w;
 }
 
 // "Try, wait, retry" over two ends; `whole`: go on until `total` bytes have moved.
@@ -162,7 +158,7 @@ int sendmmsg(int fd, mmsghdr* vec, unsigned n, int flags) {
     if (!v.emulate) return orig::sendmmsg(fd, vec, n, flags);
     int saved = errno;
     unsigned sent = 0;
-    std::int64_t deadline = kUnset;
+    md::FdWait waits;
     while (sent < n) {
         int r = orig::sendmmsg(fd, vec + sent, n - sent, flags);
         if (r > 0) {
@@ -177,12 +173,8 @@ int sendmmsg(int fd, mmsghdr* vec, unsigned n, int flags) {
         }
         if (r == 0) return static_cast<int>(sent);
         if (errno != EAGAIN) break;
-        if (deadline == kUnset) {
-            if (md::fd_stale(fd, v)) break;
-            deadline = md::deadline_in(hub, md::fd_timeout(*v.desc, true));
-        }
-        if (int w = md::wait_fd(hub, fd, POLLOUT, deadline, v); w != 0) {
-            errno = w == ETIMEDOUT ? EAGAIN : w;
+        if (int w = md::wait_fd(hub, fd, POLLOUT, v, waits); w != 0) {
+            if (w != ESTALE) errno = w == ETIMEDOUT ? EAGAIN : w;   // ESTALE: the last try's EAGAIN
             break;
         }
     }
@@ -200,7 +192,7 @@ int recvmmsg(int fd, mmsghdr* vec, unsigned n, int flags, timespec* timeout) {
     // As in the kernel, the timeout is looked at only after each message received: it
     // never ends the wait for the next one (recvmmsg(2), BUGS).
     std::int64_t end = end_of(timeout);
-    std::int64_t deadline = kUnset;
+    md::FdWait waits;
     unsigned got = 0;
     while (got < n) {
         int f = got > 0 && (flags & MSG_WAITFORONE) ? flags | MSG_DONTWAIT : flags;
@@ -212,12 +204,8 @@ int recvmmsg(int fd, mmsghdr* vec, unsigned n, int flags, timespec* timeout) {
         }
         if (r == 0) return static_cast<int>(got);
         if (errno != EAGAIN || (got > 0 && (flags & MSG_WAITFORONE))) break;
-        if (deadline == kUnset) {
-            if (md::fd_stale(fd, v)) break;
-            deadline = md::deadline_in(hub, md::fd_timeout(*v.desc, false));
-        }
-        if (int w = md::wait_fd(hub, fd, POLLIN, deadline, v); w != 0) {
-            errno = w == ETIMEDOUT ? EAGAIN : w;
+        if (int w = md::wait_fd(hub, fd, POLLIN, v, waits); w != 0) {
+            if (w != ESTALE) errno = w == ETIMEDOUT ? EAGAIN : w;   // ESTALE: the last try's EAGAIN
             break;
         }
     }

@@ -6,6 +6,8 @@
 // asks; any other fd only for the wait (raw). Several fds wait on a private epoll set that
 // is itself waited on in the hub's poller; this is the one place outside the runtime's
 // backends that uses epoll directly.
+// Every hook's wait on a managed fd comes here (wait_fd), so the rule "a number whose
+// file changed since the call first waited ends the call with EBADF" is kept once.
 // A kill or Timeout thrown out of a park poisons the connections waited on (poison.hpp).
 #include "monkey/wait.hpp"
 
@@ -76,19 +78,22 @@ int wait_set(Hub& hub, const pollfd* fds, nfds_t n, std::int64_t deadline) {
 
 // wait_fd on a hub, without the poisoning. A managed fd (v.entry) stays registered
 // in the hub's poller between waits, held by no hub; its tag changes whenever the
-// number is found to name another file, so the poller registers the new one.
-int wait_parked(Hub& hub, int fd, short events, std::int64_t deadline, const FdView& v) {
+// number is found to name another file, so the poller registers the new one (a call
+// whose number changed since its first wait waits no more: EBADF).
+int wait_parked(Hub& hub, int fd, short events, const FdView& v, const FdWait& w) {
     IoOp op;
     op.kind = IoKind::poll;
     op.fd = fd;
     op.flags = events;
     if (v.entry != nullptr) {
+        std::uint32_t files = v.entry->files.load(std::memory_order_acquire);
+        if (files != w.files) return EBADF;
         op.use = gev::detail::FdUse::shared;
-        op.tag = std::uint64_t{v.entry->files.load(std::memory_order_acquire)} << 32 | v.gen;
+        op.tag = std::uint64_t{files} << 32 | v.gen;
     } else {
         op.use = gev::detail::FdUse::raw;
     }
-    gev::detail::IoResult r = hub.poller().io(op, deadline);
+    gev::detail::IoResult r = hub.poller().io(op, w.deadline);
     if (r.outcome == WaitOutcome::timed_out) return ETIMEDOUT;
     if (r.gone() && v.entry != nullptr && v.entry->gen.load(std::memory_order_acquire) != v.gen) return EBADF;
     return 0;   // ready, or an error the real call will report
@@ -103,14 +108,31 @@ std::int64_t deadline_in(Hub* hub, std::int64_t ns) noexcept {
     return ns > std::numeric_limits<std::int64_t>::max() - now ? std::numeric_limits<std::int64_t>::max() : now + ns;
 }
 
-int wait_fd(Hub* hub, int fd, short events, std::int64_t deadline, const FdView& v) {
-    if (hub == nullptr) return wait_blocking(fd, events, deadline);
-    try {
-        return wait_parked(*hub, fd, events, deadline, v);
-    } catch (...) {
-        poison_interrupted(fd);
-        throw;
+bool wait_begin(Hub* hub, int fd, const FdView& v, bool send, FdWait& w) noexcept {
+    if (fd_stale(fd, v)) return false;
+    w.deadline = deadline_in(hub, fd_timeout(*v.desc, send));
+    w.files = v.entry->files.load(std::memory_order_acquire);
+    w.begun = true;
+    return true;
+}
+
+int wait_fd(Hub* hub, int fd, short events, const FdView& v, FdWait& w) {
+    if (v.entry != nullptr && !w.begun && !wait_begin(hub, fd, v, events == POLLOUT, w)) return ESTALE;
+    int r;
+    if (hub == nullptr) {
+        r = wait_blocking(fd, events, w.deadline);
+    } else {
+        try {
+            r = wait_parked(*hub, fd, events, v, w);
+        } catch (...) {
+            poison_interrupted(fd);
+            throw;
+        }
     }
+    // Closed and reused behind the hooks' back while it waited (the hooks' table saw
+    // the new file): the call's own file is gone, and the next try would use another.
+    if (r == 0 && v.entry != nullptr && wait_moved(v, w)) return EBADF;
+    return r;
 }
 
 int wait_poll(Hub& hub, int fd, short events, std::int64_t deadline, bool keep) {
