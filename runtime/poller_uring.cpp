@@ -7,7 +7,8 @@
 // submission queue is flushed (completions reaped, so the kernel takes more) a bounded
 // number of times; the wake-up poll (multishot, on an eventfd never read back) is
 // re-armed before every blocking wait, so it cannot be lost; nothing that can fail runs
-// once an SQE names an op; forget() waits for the kernel to let go of the fd. $GEV_URING_ENTRIES sizes the ring (default 256).
+// once an SQE names an op; forget() waits for the kernel to let go of the fd.
+// $GEV_URING_ENTRIES sizes the ring (default 256).
 // Modes ($GEV_URING_MODE, for measuring): "submit" (default) hands every op to the kernel;
 // "try" first makes the system call and submits only what would block; "poll" waits
 // for readiness (POLL_ADD) and then makes the call, as epoll does.
