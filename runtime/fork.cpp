@@ -172,7 +172,7 @@ void Hub::reinit_after_fork(Fiber* self) noexcept {
         inbox_.reset();   // after the drain above; the nodes left name abandoned fibers
         self->wake_token.fetch_and(~kTokenInInbox, std::memory_order_relaxed);
         sleeping_.store(false, std::memory_order_relaxed);
-        stuck_.store(false, std::memory_order_relaxed);
+        stuck_.store(kFree, std::memory_order_relaxed);
         main_ = self;
         now_ = clock_ns();
     } catch (const std::exception& e) {

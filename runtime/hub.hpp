@@ -236,7 +236,10 @@ private:
     // switches_, ...) beside them cost each hand-off another line transfer.
     alignas(64) Inbox inbox_;
     std::atomic<bool> sleeping_{false};
-    std::atomic<bool> stuck_{false};        // counted in runtime->stuck (Hub::mark_stuck)
+    // kFree, kCounted (in runtime->stuck, Hub::mark_stuck), kUncounting (a poster is
+    // taking it off the count; until it is done the hub may not count itself again).
+    enum : std::uint8_t { kFree, kCounted, kUncounting };
+    std::atomic<std::uint8_t> stuck_{kFree};
     std::atomic<int> keepalive_{0};
     std::atomic<std::uint64_t> wakeups_{0};   // pushed()'s system calls, for gev::stats
     alignas(64) unsigned index_ = 0;

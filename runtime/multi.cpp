@@ -132,27 +132,36 @@ void run_main_multi(Fiber* main, const RunOptions& o, unsigned n) {
 }
 
 // The hub is quiet (nothing ready, no timer, IO, hold or post). Counts it stuck; true
-// when that makes every hub stuck. It spins first (RunOptions::spin): while a hub is
-// counted, a post to it costs its poster an un-count and a system call to wake it, so a
-// hub counts itself only as it goes to sleep. A post made meanwhile is seen here or
-// un-counts us (a push swaps the inbox's tail before pushed() reads stuck_; we store
-// stuck_ before we read the tail), and a post that un-counts us also wakes us to count
-// again: a hub is counted while it runs only until its poster's post() returns, and that
-// poster runs uncounted, so all counted at once means nothing anywhere can move. Lock-
-// free: whoever swaps stuck_ from true to false takes the hub's one off the count, so a
-// hub adds at most one, and the count never holds a hub twice.
+// when that makes every hub stuck, which must then mean that nothing anywhere can move.
+// - It spins first (RunOptions::spin): while a hub is counted, a post to it costs its
+//   poster an un-count and a system call to wake it, so a hub counts itself only as it
+//   goes to sleep.
+// - It looks at its inbox after raising stuck_ and before joining the count. A post is
+//   then seen here (a push swaps the inbox's tail before pushed() reads stuck_) or
+//   un-counts the hub in pushed(), and a poster is not counted before its pushed()
+//   returns. Looking after joining would let a poster that had already returned count
+//   itself, complete the set and report while this hub still had the post to run.
+// - A poster takes the hub off the count in two steps (kCounted → kUncounting, the
+//   decrement, → kFree), and the hub cannot count itself again in between: a hub woken
+//   by the node the poster pushed, while the poster was still between the two, would
+//   otherwise be in the count twice and complete the set beside a hub still running.
+// Lock-free; the count may dip by one while a poster un-counts a hub that has raised
+// stuck_ but not yet joined (the hub then adds the one back), which only delays a report.
 bool Hub::mark_stuck() noexcept {
-    if (stuck_.load(std::memory_order_relaxed)) return false;
+    if (stuck_.load(std::memory_order_seq_cst) != kFree) return false;
     if (spin_ns_ > 0) {
         if (spin_for_work(spin_ns_)) return false;
         spun_ = true;   // turn() sleeps at once
     }
-    stuck_.store(true, std::memory_order_seq_cst);
-    std::size_t counted = runtime->stuck.fetch_add(1, std::memory_order_seq_cst) + 1;
+    stuck_.store(kCounted, std::memory_order_seq_cst);
     if (inbox_.nonempty()) {
-        unstick();
+        // A poster that found us counted takes one off the count for us: add it back.
+        std::uint8_t s = kCounted;
+        if (!stuck_.compare_exchange_strong(s, kFree, std::memory_order_seq_cst))
+            runtime->stuck.fetch_add(1, std::memory_order_seq_cst);
         return false;
     }
+    std::size_t counted = runtime->stuck.fetch_add(1, std::memory_order_seq_cst) + 1;
     if (counted != runtime->hubs.size()) return false;
     spun_ = false;   // no turn follows: the next idle spell spins afresh
     return true;
@@ -160,8 +169,12 @@ bool Hub::mark_stuck() noexcept {
 
 // Any thread: the hub has (or may have) work again. True if it was counted stuck.
 bool Hub::unstick() noexcept {
-    if (!stuck_.load(std::memory_order_seq_cst) || !stuck_.exchange(false, std::memory_order_seq_cst)) return false;
+    std::uint8_t s = kCounted;
+    if (stuck_.load(std::memory_order_seq_cst) != kCounted ||
+        !stuck_.compare_exchange_strong(s, kUncounting, std::memory_order_seq_cst))
+        return false;
     runtime->stuck.fetch_sub(1, std::memory_order_seq_cst);
+    stuck_.store(kFree, std::memory_order_seq_cst);
     return true;
 }
 
